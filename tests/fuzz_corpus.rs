@@ -1,0 +1,40 @@
+//! Replays the committed fuzz seed corpora through the same checks the fuzz targets run.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::print_stdout
+)]
+
+use std::path::PathBuf;
+
+fn corpus(target: &str) -> Vec<(PathBuf, Vec<u8>)> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("fuzz/corpus")
+        .join(target);
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.is_file())
+        .map(|path| {
+            let bytes = std::fs::read(&path).unwrap();
+            (path, bytes)
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn codec_corpus() {
+    let files = corpus("codec");
+    assert!(!files.is_empty(), "the codec seed corpus is empty");
+    for (path, bytes) in &files {
+        let result = std::panic::catch_unwind(|| {
+            safemeet::codec::fuzz_checks::check_codec(bytes);
+        });
+        assert!(result.is_ok(), "{} failed the codec checks", path.display());
+    }
+    println!("codec corpus: {} files passed", files.len());
+}
