@@ -1,0 +1,213 @@
+//! The safemeet tour: what happens, step by step, when Alice (a phone and a laptop) and Bob (a phone) use
+//! end-to-end encryption. Run it with `cargo run --example tour`.
+//!
+//! Each chapter shows one layer of the library at work. The random number generator is seeded so that
+//! the tour prints the same story every time; an application passes an operating-system RNG instead
+//! (`safemeet::primitives::rng::OsRng` with the `getrandom` feature).
+#![allow(clippy::print_stdout, clippy::indexing_slicing)]
+
+use rand_chacha::ChaCha20Rng;
+use rand_core::{Rng, SeedableRng};
+use safemeet::codec::{base58, base64};
+use safemeet::primitives::curve25519::{Curve25519PublicKey, Curve25519SecretKey, EphemeralSecret};
+use safemeet::primitives::ed25519::{Ed25519SecretKey, Ed25519Signature};
+use safemeet::primitives::{CryptoRng, aead, hkdf};
+use safemeet::{CryptoError, Error};
+
+/// One device: the two long-term keys every Matrix-style device owns.
+struct Device {
+    name: &'static str,
+    /// Identity key for key agreement.
+    curve25519: Curve25519SecretKey,
+    /// Signing key: vouches for the identity key and, later, for messages and other keys.
+    ed25519: Ed25519SecretKey,
+}
+
+impl Device {
+    fn new(name: &'static str, rng: &mut impl CryptoRng) -> Self {
+        Self {
+            name,
+            curve25519: Curve25519SecretKey::generate(rng),
+            ed25519: Ed25519SecretKey::generate(rng),
+        }
+    }
+
+    /// The device's identity key, signed by its signing key, as it would be published.
+    fn signed_identity(&self) -> (Curve25519PublicKey, Ed25519Signature) {
+        let key = self.curve25519.public_key();
+        (key, self.ed25519.sign(key.as_bytes()))
+    }
+}
+
+fn chapter(title: &str) {
+    println!("\n{title}\n{}", "=".repeat(title.chars().count()));
+}
+
+fn step(text: &str) {
+    println!("\n* {text}");
+}
+
+fn main() -> Result<(), Error> {
+    let mut rng = ChaCha20Rng::from_seed(*b"safemeet tour: alice, bob, 2026!");
+
+    println!("safemeet tour");
+    println!(
+        "Alice has a phone and a laptop. Bob has a phone. The server between them is not trusted."
+    );
+
+    chapter("Chapter 1: keys, a key agreement and a sealed message");
+
+    step("Every device makes its own long-term keys. Only the public halves ever leave it.");
+    let alice_phone = Device::new("Alice's phone", &mut rng);
+    let alice_laptop = Device::new("Alice's laptop", &mut rng);
+    let bob_phone = Device::new("Bob's phone", &mut rng);
+    for d in [&alice_phone, &alice_laptop, &bob_phone] {
+        println!(
+            "  {:<15} curve25519 {}  ed25519 {}",
+            d.name,
+            base64::encode(d.curve25519.public_key().as_bytes()),
+            base64::encode(d.ed25519.public_key().as_bytes()),
+        );
+    }
+    println!(
+        "  (Debug of a secret key shows only its public half: {:?})",
+        alice_phone.ed25519
+    );
+
+    step(
+        "Alice's phone publishes its identity key signed with its signing key; Bob's phone checks it.",
+    );
+    let (alice_identity, signature) = alice_phone.signed_identity();
+    let alice_signing = alice_phone.ed25519.public_key();
+    alice_signing.verify(alice_identity.as_bytes(), &signature)?;
+    println!(
+        "  signature {}…  verified",
+        &base64::encode(signature.as_bytes())[..16]
+    );
+    let (laptop_identity, _) = alice_laptop.signed_identity();
+    let swapped = alice_signing.verify(laptop_identity.as_bytes(), &signature);
+    println!(
+        "  the server swaps in another key under the same signature: {}",
+        describe(swapped)
+    );
+    assert_eq!(swapped, Err(CryptoError::InvalidSignature));
+
+    step(
+        "Alice's phone agrees a secret with Bob's phone: a single-use key against Bob's identity key.",
+    );
+    let ephemeral = EphemeralSecret::generate(&mut rng);
+    let ephemeral_public = ephemeral.public_key();
+    // The exchange consumes the single-use secret: it cannot be used twice.
+    let alice_secret = ephemeral.diffie_hellman(&bob_phone.curve25519.public_key())?;
+    let bob_secret = bob_phone.curve25519.diffie_hellman(&ephemeral_public)?;
+    println!(
+        "  Alice sends only her single-use public key {}",
+        base64::encode(ephemeral_public.as_bytes())
+    );
+    println!(
+        "  both phones now hold the same 32 secret bytes: {} (compared in constant time; never printed)",
+        alice_secret == bob_secret
+    );
+    assert_eq!(alice_secret, bob_secret);
+
+    step("A malicious server sends Bob a key of small order instead, hoping to fix the secret.");
+    let small_order = Curve25519PublicKey::from_bytes([0; 32]);
+    let forced = bob_phone
+        .curve25519
+        .diffie_hellman(&small_order)
+        .map(|_| ());
+    println!("  Bob's phone: {}", describe(forced));
+    assert_eq!(forced, Err(CryptoError::NonContributory));
+
+    step(
+        "HKDF turns the shared secret into a message key; Alice seals a message with ChaCha20-Poly1305.",
+    );
+    let mut alice_key = [0u8; 32];
+    hkdf::hkdf_sha256(
+        &[],
+        alice_secret.as_bytes(),
+        b"safemeet tour v1",
+        &mut alice_key,
+    )?;
+    let header = ephemeral_public.to_bytes();
+    let plaintext = b"Dinner at eight?";
+    let mut sealed = [0u8; 64];
+    let n = aead::seal_into(&alice_key, &[0; 12], &header, plaintext, &mut sealed)?;
+    let sealed = &sealed[..n];
+    println!("  on the wire: {}", base64::encode(sealed));
+
+    let mut bob_key = [0u8; 32];
+    hkdf::hkdf_sha256(
+        &[],
+        bob_secret.as_bytes(),
+        b"safemeet tour v1",
+        &mut bob_key,
+    )?;
+    let mut opened = [0u8; 64];
+    let m = aead::open_into(&bob_key, &[0; 12], &header, sealed, &mut opened)?;
+    println!(
+        "  Bob's phone reads: {:?}",
+        core::str::from_utf8(&opened[..m]).unwrap_or("?")
+    );
+
+    step("The server flips one bit of the message on its way to Bob.");
+    let mut forged = sealed.to_vec();
+    forged[3] ^= 0x01;
+    let mut out = [0u8; 64];
+    let result = aead::open_into(&bob_key, &[0; 12], &header, &forged, &mut out);
+    println!(
+        "  Bob's phone: {}; nothing was decrypted",
+        describe(result.map(|_| ()))
+    );
+    assert_eq!(result, Err(CryptoError::Authentication));
+    assert!(out.iter().all(|&b| b == 0));
+
+    step("A buffer that is too small is an error that names the size needed, not a panic.");
+    let mut tiny = [0u8; 8];
+    let result = aead::seal_into(&alice_key, &[1; 12], &header, plaintext, &mut tiny);
+    println!("  {}", describe(result.map(|_| ())));
+
+    step(
+        "Alice's laptop shows her what a recovery key looks like: 32 random bytes, base58, in groups of four.",
+    );
+    // The shape Matrix clients use: prefix 0x8B 0x01, the key, a parity byte (XOR of all before it).
+    // The key-storage chapter will make such a key restore Alice's identity and history.
+    let mut raw = [0u8; 35];
+    raw[0] = 0x8B;
+    raw[1] = 0x01;
+    rng.fill_bytes(&mut raw[2..34]);
+    raw[34] = raw[..34].iter().fold(0, |acc, b| acc ^ b);
+    let encoded = base58::encode(raw)?;
+    let grouped: Vec<&str> = encoded
+        .as_bytes()
+        .chunks(4)
+        .map(|c| core::str::from_utf8(c).unwrap_or("?"))
+        .collect();
+    println!("  {}", grouped.join(" "));
+    let decoded = base58::decode(&encoded)?;
+    println!(
+        "  decodes back to the same 35 bytes: {}",
+        decoded[..] == raw[..]
+    );
+    assert_eq!(decoded[..], raw[..]);
+
+    chapter("Still to come");
+    println!(
+        "  Later chapters arrive with the layers they show: Double Ratchet sessions between Alice's"
+    );
+    println!(
+        "  phone and Bob's phone (with a message that arrives late), Olm messages as a Matrix client"
+    );
+    println!(
+        "  sends them, a room with Megolm, emoji verification, cross-signing and identity resets,"
+    );
+    println!("  and recovering everything on a new laptop with the recovery key.");
+    Ok(())
+}
+
+fn describe(result: Result<(), CryptoError>) -> String {
+    match result {
+        Ok(()) => "accepted".to_owned(),
+        Err(e) => format!("rejected ({e})"),
+    }
+}
