@@ -1,11 +1,12 @@
-//! ChaCha20-Poly1305 (RFC 8439) over `chacha20poly1305`: the native profile's message cipher.
+//! ChaCha20-Poly1305 (RFC 8439) over `chacha20poly1305`: the native profile's message cipher; and
+//! XChaCha20-Poly1305 (the 24-byte-nonce variant), for keys that seal many messages under random nonces.
 //!
 //! The tag is checked before any byte is decrypted, so a forged message leaves the caller's buffer
 //! exactly as it was and the error is the one opaque [`CryptoError::Authentication`].
 
-use chacha20poly1305::ChaCha20Poly1305;
 use chacha20poly1305::aead::inout::InOutBuf;
 use chacha20poly1305::aead::{AeadInOut, KeyInit};
+use chacha20poly1305::{ChaCha20Poly1305, XChaCha20Poly1305};
 
 use crate::CryptoError;
 
@@ -15,6 +16,8 @@ pub const KEY_LEN: usize = 32;
 pub const NONCE_LEN: usize = 12;
 /// The authentication tag length, in bytes.
 pub const TAG_LEN: usize = 16;
+/// The XChaCha20-Poly1305 nonce length, in bytes: long enough to draw at random for every message.
+pub const XNONCE_LEN: usize = 24;
 
 /// The sealed length (ciphertext plus tag) of a `plaintext_len`-byte message.
 pub const fn sealed_len(plaintext_len: usize) -> usize {
@@ -140,6 +143,34 @@ pub fn open_in_place(
     Ok(body_len)
 }
 
+/// XChaCha20-Poly1305: encrypts `buf` in place and returns the detached tag. The 24-byte nonce may be
+/// drawn at random for every message under one key.
+pub fn xseal_in_place_detached(
+    key: &[u8; KEY_LEN],
+    nonce: &[u8; XNONCE_LEN],
+    aad: &[u8],
+    buf: &mut [u8],
+) -> Result<[u8; TAG_LEN], CryptoError> {
+    XChaCha20Poly1305::new(key.into())
+        .encrypt_inout_detached(nonce.into(), aad, buf.into())
+        .map(Into::into)
+        .map_err(|_| CryptoError::InvalidLength)
+}
+
+/// XChaCha20-Poly1305: checks `tag` and, only if it verifies, decrypts `buf` in place. On failure `buf`
+/// is unchanged.
+pub fn xopen_in_place_detached(
+    key: &[u8; KEY_LEN],
+    nonce: &[u8; XNONCE_LEN],
+    aad: &[u8],
+    buf: &mut [u8],
+    tag: &[u8; TAG_LEN],
+) -> Result<(), CryptoError> {
+    XChaCha20Poly1305::new(key.into())
+        .decrypt_inout_detached(nonce.into(), aad, buf.into(), tag.into())
+        .map_err(|_| CryptoError::Authentication)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -187,6 +218,26 @@ mod tests {
         assert_eq!(
             open_into(&KEY, &NONCE, b"ae", &sealed, &mut out),
             Err(CryptoError::Authentication)
+        );
+    }
+
+    #[test]
+    fn xchacha_round_trip_and_tamper() {
+        let nonce = [7u8; XNONCE_LEN];
+        let mut buf = *b"header";
+        let tag = xseal_in_place_detached(&KEY, &nonce, b"ad", &mut buf).unwrap();
+        let sealed = buf;
+        xopen_in_place_detached(&KEY, &nonce, b"ad", &mut buf, &tag).unwrap();
+        assert_eq!(&buf, b"header");
+        let mut forged = sealed;
+        forged[0] ^= 1;
+        assert_eq!(
+            xopen_in_place_detached(&KEY, &nonce, b"ad", &mut forged, &tag),
+            Err(CryptoError::Authentication)
+        );
+        let mut other_nonce = sealed;
+        assert!(
+            xopen_in_place_detached(&KEY, &[8; XNONCE_LEN], b"ad", &mut other_nonce, &tag).is_err()
         );
     }
 
