@@ -25,3 +25,27 @@ pub const MAX_BASE58_BYTES: usize = 93;
 
 /// The most output bytes one HKDF-SHA-256 expansion can produce (255 blocks of 32 bytes, RFC 5869 §2.3).
 pub const HKDF_SHA256_MAX_OUTPUT: usize = 255 * 32;
+
+/// Receiving chains a Double Ratchet keeps, newest first. A late message can be read only while its
+/// chain is kept. libsignal, libolm and vodozemac all keep 5.
+pub const MAX_RECEIVER_CHAINS: usize = 5;
+
+/// Skipped message keys the native profile keeps for one receiving chain. Each is the key of a message
+/// that has not arrived although a later one of its chain has. vodozemac keeps 40 per chain for Olm;
+/// libsignal keeps 2000. We keep 64: enough for ordinary loss and reordering, while a whole session's
+/// store stays small enough for a microcontroller (see [`NATIVE_MAX_SKIPPED_KEYS`]).
+pub const NATIVE_MAX_SKIPPED_PER_CHAIN: usize = 64;
+
+/// Skipped message keys the native profile keeps in one session across all chains; the oldest is
+/// evicted first. Each entry is about 110 bytes, so the store is bounded near 28 KiB.
+pub const NATIVE_MAX_SKIPPED_KEYS: usize = 256;
+
+/// How far ahead of its chain's position a native message's index may be. Each step of the gap costs
+/// two HMAC computations before the message can even be authenticated, so this bounds the work an
+/// attacker can cause with one forged header. Olm (libolm and vodozemac) uses 2000.
+pub const NATIVE_MAX_MESSAGE_GAP: u32 = 2000;
+
+/// One-time prekeys a native account keeps. When it holds this many and more are generated, the oldest
+/// are evicted (and reported) first. libolm keeps 100 (and vodozemac up to 5000 for Olm); 100 private
+/// keys are about 7 KiB of state.
+pub const NATIVE_MAX_ONE_TIME_PREKEYS: usize = 100;

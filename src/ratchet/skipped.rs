@@ -1,0 +1,170 @@
+//! The bounded store of skipped message keys.
+//!
+//! When a message arrives ahead of its chain, the keys of the messages it skipped are kept so those
+//! messages can still be read when they arrive. The store has a fixed capacity `K`, and each chain may
+//! hold at most a per-chain number of entries; in both cases the oldest entry is evicted first.
+
+use core::fmt;
+
+use crate::primitives::curve25519::Curve25519PublicKey;
+use crate::primitives::secret::SecretBytes;
+
+use super::chain::MessageKey;
+
+/// One stored key: which chain (by the sender's ratchet key), which index, the key, and for
+/// header-encrypted sessions the header key of its chain.
+pub(crate) struct SkippedKey {
+    pub(crate) ratchet_key: Curve25519PublicKey,
+    pub(crate) header_key: Option<SecretBytes<32>>,
+    pub(crate) key: MessageKey,
+    /// Insertion order, for evicting the oldest.
+    pub(crate) age: u64,
+}
+
+/// At most `K` skipped keys.
+pub(crate) struct SkippedKeys<const K: usize> {
+    entries: [Option<SkippedKey>; K],
+    next_age: u64,
+}
+
+impl<const K: usize> SkippedKeys<K> {
+    pub(crate) fn new() -> Self {
+        Self {
+            entries: core::array::from_fn(|_| None),
+            next_age: 0,
+        }
+    }
+
+    /// The position of the key for (`ratchet_key`, `index`), if stored.
+    pub(crate) fn find(&self, ratchet_key: &Curve25519PublicKey, index: u32) -> Option<usize> {
+        self.entries.iter().position(|e| {
+            e.as_ref()
+                .is_some_and(|e| &e.ratchet_key == ratchet_key && e.key.index() == index)
+        })
+    }
+
+    pub(crate) fn get(&self, pos: usize) -> Option<&SkippedKey> {
+        self.entries.get(pos).and_then(Option::as_ref)
+    }
+
+    /// Removes and drops (zeroizes) the entry at `pos`.
+    pub(crate) fn remove(&mut self, pos: usize) {
+        if let Some(slot) = self.entries.get_mut(pos) {
+            *slot = None;
+        }
+    }
+
+    /// Stored entries, oldest first is not guaranteed.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &SkippedKey> {
+        self.entries.iter().flatten()
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.iter().count()
+    }
+
+    /// Stores a key, evicting first the oldest key of the same chain when that chain already holds
+    /// `per_chain` keys, then the oldest key overall when the store is full.
+    pub(crate) fn insert(
+        &mut self,
+        ratchet_key: Curve25519PublicKey,
+        header_key: Option<SecretBytes<32>>,
+        key: MessageKey,
+        per_chain: usize,
+    ) {
+        if per_chain == 0 || K == 0 {
+            return;
+        }
+        let same_chain = self
+            .entries
+            .iter()
+            .flatten()
+            .filter(|e| e.ratchet_key == ratchet_key)
+            .count();
+        if same_chain >= per_chain {
+            self.evict_oldest(|e| e.ratchet_key == ratchet_key);
+        }
+        let slot = match self.entries.iter().position(Option::is_none) {
+            Some(free) => free,
+            None => self.evict_oldest(|_| true),
+        };
+        let age = self.next_age;
+        self.next_age = self.next_age.wrapping_add(1);
+        if let Some(s) = self.entries.get_mut(slot) {
+            *s = Some(SkippedKey {
+                ratchet_key,
+                header_key,
+                key,
+                age,
+            });
+        }
+    }
+
+    /// Evicts the oldest entry matching `pred`; returns its slot (0 if none matched).
+    fn evict_oldest(&mut self, pred: impl Fn(&SkippedKey) -> bool) -> usize {
+        let oldest = self
+            .entries
+            .iter()
+            .enumerate()
+            .filter_map(|(i, e)| e.as_ref().filter(|e| pred(e)).map(|e| (i, e.age)))
+            .min_by_key(|&(_, age)| age)
+            .map_or(0, |(i, _)| i);
+        self.remove(oldest);
+        oldest
+    }
+
+    /// Restores an entry as it was (for unpickling), keeping its age order.
+    pub(crate) fn restore(&mut self, entry: SkippedKey) -> bool {
+        let Some(slot) = self.entries.iter().position(Option::is_none) else {
+            return false;
+        };
+        self.next_age = self.next_age.max(entry.age.wrapping_add(1));
+        if let Some(s) = self.entries.get_mut(slot) {
+            *s = Some(entry);
+        }
+        true
+    }
+}
+
+impl<const K: usize> fmt::Debug for SkippedKeys<K> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SkippedKeys")
+            .field("len", &self.len())
+            .field("capacity", &K)
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(i: u32) -> MessageKey {
+        MessageKey::new(SecretBytes::from_bytes([i as u8; 32]), i)
+    }
+
+    #[test]
+    fn evicts_oldest_per_chain_then_overall() {
+        let a = Curve25519PublicKey::from_bytes([1; 32]);
+        let b = Curve25519PublicKey::from_bytes([2; 32]);
+        let mut s = SkippedKeys::<4>::new();
+        for i in 0..3 {
+            s.insert(a, None, key(i), 2);
+        }
+        // Chain `a` may hold only two: index 0 was evicted.
+        assert_eq!(s.len(), 2);
+        assert!(s.find(&a, 0).is_none());
+        assert!(s.find(&a, 1).is_some() && s.find(&a, 2).is_some());
+        for i in 10..13 {
+            s.insert(b, None, key(i), 10);
+        }
+        // The store holds four: the oldest overall (a/1) went.
+        assert_eq!(s.len(), 4);
+        assert!(s.find(&a, 1).is_none());
+        assert!(s.find(&a, 2).is_some());
+        let pos = s.find(&b, 11).unwrap();
+        s.remove(pos);
+        assert!(s.find(&b, 11).is_none());
+        assert_eq!(s.len(), 3);
+    }
+}
