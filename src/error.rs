@@ -112,6 +112,138 @@ impl fmt::Display for CodecError {
 
 impl core::error::Error for CodecError {}
 
+/// Errors from the `x3dh` layer: key agreement (Signal X3DH for the native profile, Olm's triple DH).
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum X3dhError {
+    /// A prekey bundle's identity-binding or signed-prekey signature did not verify. Checked before any
+    /// Diffie-Hellman is computed. Deliberately says nothing more.
+    InvalidSignature,
+    /// One of the Diffie-Hellman exchanges produced the all-zero output: a peer's public key has small
+    /// order, so the agreed secret would not depend on our keys.
+    NonContributory,
+    /// A primitive failed in a way the fixed sizes used here rule out (an HKDF expansion of at most 96
+    /// bytes). Reported instead of panicking; seeing it means a bug in safemeet.
+    Internal,
+}
+
+impl fmt::Display for X3dhError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::InvalidSignature => f.write_str("invalid prekey bundle signature"),
+            Self::NonContributory => f.write_str("non-contributory Diffie-Hellman output"),
+            Self::Internal => f.write_str("internal error in key agreement"),
+        }
+    }
+}
+
+impl core::error::Error for X3dhError {}
+
+/// Errors from the Double Ratchet core (`ratchet`).
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RatchetError {
+    /// No key for this message: it was already received (a replay), or its key was dropped because the
+    /// chain or the skipped-key store moved past it.
+    MessageKeyNotFound,
+    /// The message index is further ahead of its chain than the profile's maximum gap allows.
+    TooFarAhead,
+    /// The message carries a new ratchet key, but we have no ratchet secret to answer it with (the peer
+    /// switched chains before we ever sent on this one).
+    UnexpectedRatchetKey,
+    /// A ratchet key gave a non-contributory Diffie-Hellman output (a small-order point).
+    InvalidRatchetKey,
+    /// There is neither a sending chain nor a peer ratchet key to start one from.
+    NoSendingChain,
+    /// A chain reached the largest message index.
+    ChainExhausted,
+}
+
+impl fmt::Display for RatchetError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::MessageKeyNotFound => "no message key for this message (replayed or too old)",
+            Self::TooFarAhead => "message index too far ahead of its chain",
+            Self::UnexpectedRatchetKey => "unexpected new ratchet key",
+            Self::InvalidRatchetKey => "invalid ratchet key",
+            Self::NoSendingChain => "no sending chain",
+            Self::ChainExhausted => "chain index exhausted",
+        })
+    }
+}
+
+impl core::error::Error for RatchetError {}
+
+/// Errors from the native pairwise profile (`session`).
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SessionError {
+    /// The message's version byte is not one this crate reads.
+    UnsupportedVersion,
+    /// The message's type byte is unknown, or a pre-key message embeds the wrong kind of message.
+    UnknownMessageType,
+    /// A pre-key message names a signed prekey this account does not have (any more).
+    UnknownSignedPrekey,
+    /// A pre-key message names a one-time prekey this account does not have: never issued, or already
+    /// used (a replayed first message).
+    UnknownOneTimePrekey,
+    /// A pre-key message belongs to another session (different identity or base key).
+    SessionMismatch,
+    /// The message did not decrypt: a forgery, a corruption, or a message for another session.
+    /// Deliberately says nothing more.
+    Authentication,
+    /// The caller's output buffer is too small; `needed` bytes are required. Nothing changed.
+    BufferTooSmall {
+        /// The number of bytes the output buffer must hold.
+        needed: usize,
+    },
+}
+
+impl fmt::Display for SessionError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::UnsupportedVersion => f.write_str("unsupported message version"),
+            Self::UnknownMessageType => f.write_str("unknown message type"),
+            Self::UnknownSignedPrekey => f.write_str("unknown signed prekey"),
+            Self::UnknownOneTimePrekey => f.write_str("unknown or already used one-time prekey"),
+            Self::SessionMismatch => f.write_str("pre-key message for another session"),
+            Self::Authentication => f.write_str("message failed to decrypt"),
+            Self::BufferTooSmall { needed } => {
+                write!(f, "output buffer too small: {needed} bytes needed")
+            }
+        }
+    }
+}
+
+impl core::error::Error for SessionError {}
+
+/// Errors from the `pickle` layer.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PickleError {
+    /// The pickle is damaged, truncated, of another type or an unknown version, or sealed under another
+    /// key. Deliberately says nothing more.
+    Invalid,
+    /// The caller's output buffer is too small; `needed` bytes are required. Nothing was written.
+    BufferTooSmall {
+        /// The number of bytes the output buffer must hold.
+        needed: usize,
+    },
+}
+
+impl fmt::Display for PickleError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Invalid => f.write_str("invalid pickle"),
+            Self::BufferTooSmall { needed } => {
+                write!(f, "output buffer too small: {needed} bytes needed")
+            }
+        }
+    }
+}
+
+impl core::error::Error for PickleError {}
+
 /// The root error: every layer's error, gathered.
 #[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -120,6 +252,14 @@ pub enum Error {
     Crypto(CryptoError),
     /// An error from the `codec` layer.
     Codec(CodecError),
+    /// An error from the `x3dh` layer.
+    X3dh(X3dhError),
+    /// An error from the Double Ratchet core.
+    Ratchet(RatchetError),
+    /// An error from the native pairwise profile.
+    Session(SessionError),
+    /// An error from the pickle layer.
+    Pickle(PickleError),
 }
 
 impl fmt::Display for Error {
@@ -127,6 +267,10 @@ impl fmt::Display for Error {
         match self {
             Self::Crypto(e) => write!(f, "crypto: {e}"),
             Self::Codec(e) => write!(f, "codec: {e}"),
+            Self::X3dh(e) => write!(f, "x3dh: {e}"),
+            Self::Ratchet(e) => write!(f, "ratchet: {e}"),
+            Self::Session(e) => write!(f, "session: {e}"),
+            Self::Pickle(e) => write!(f, "pickle: {e}"),
         }
     }
 }
@@ -136,6 +280,10 @@ impl core::error::Error for Error {
         match self {
             Self::Crypto(e) => Some(e),
             Self::Codec(e) => Some(e),
+            Self::X3dh(e) => Some(e),
+            Self::Ratchet(e) => Some(e),
+            Self::Session(e) => Some(e),
+            Self::Pickle(e) => Some(e),
         }
     }
 }
@@ -149,5 +297,29 @@ impl From<CryptoError> for Error {
 impl From<CodecError> for Error {
     fn from(e: CodecError) -> Self {
         Self::Codec(e)
+    }
+}
+
+impl From<X3dhError> for Error {
+    fn from(e: X3dhError) -> Self {
+        Self::X3dh(e)
+    }
+}
+
+impl From<RatchetError> for Error {
+    fn from(e: RatchetError) -> Self {
+        Self::Ratchet(e)
+    }
+}
+
+impl From<SessionError> for Error {
+    fn from(e: SessionError) -> Self {
+        Self::Session(e)
+    }
+}
+
+impl From<PickleError> for Error {
+    fn from(e: PickleError) -> Self {
+        Self::Pickle(e)
     }
 }

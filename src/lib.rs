@@ -7,7 +7,8 @@
         clippy::unwrap_used,
         clippy::expect_used,
         clippy::panic,
-        clippy::indexing_slicing
+        clippy::indexing_slicing,
+        clippy::std_instead_of_alloc
     )
 )]
 
@@ -19,6 +20,12 @@ extern crate std;
 pub mod codec;
 pub mod error;
 pub mod limits;
+pub mod pickle;
 pub mod primitives;
+pub mod ratchet;
+pub mod session;
+pub mod x3dh;
 
-pub use error::{CodecError, CryptoError, Error};
+pub use error::{
+    CodecError, CryptoError, Error, PickleError, RatchetError, SessionError, X3dhError,
+};
