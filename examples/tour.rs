@@ -12,6 +12,7 @@ use safemeet::codec::{base58, base64};
 use safemeet::primitives::curve25519::{Curve25519PublicKey, Curve25519SecretKey, EphemeralSecret};
 use safemeet::primitives::ed25519::{Ed25519SecretKey, Ed25519Signature};
 use safemeet::primitives::{CryptoRng, aead, hkdf};
+use safemeet::session::{Account, PreKeyBundle, Session, SessionConfig};
 use safemeet::{CryptoError, Error};
 
 /// One device: the two long-term keys every Matrix-style device owns.
@@ -55,9 +56,11 @@ fn main() -> Result<(), Error> {
         "Alice has a phone and a laptop. Bob has a phone. The server between them is not trusted."
     );
 
-    chapter("Chapter 1: keys, a key agreement and a sealed message");
+    chapter("Chapter 1: the building blocks");
 
-    step("Every device makes its own long-term keys. Only the public halves ever leave it.");
+    step(
+        "Every device owns long-term keys; here they are made by hand from the primitives. Only the public halves ever leave a device.",
+    );
     let alice_phone = Device::new("Alice's phone", &mut rng);
     let alice_laptop = Device::new("Alice's laptop", &mut rng);
     let bob_phone = Device::new("Bob's phone", &mut rng);
@@ -191,21 +194,157 @@ fn main() -> Result<(), Error> {
     );
     assert_eq!(decoded[..], raw[..]);
 
+    chapter2(&mut rng)?;
+
     chapter("Still to come");
     println!(
-        "  Later chapters arrive with the layers they show: Double Ratchet sessions between Alice's"
+        "  Later chapters arrive with the layers they show: Olm messages as a Matrix client sends"
     );
     println!(
-        "  phone and Bob's phone (with a message that arrives late), Olm messages as a Matrix client"
+        "  them, a room with Megolm, emoji verification, cross-signing and identity resets, and"
     );
-    println!(
-        "  sends them, a room with Megolm, emoji verification, cross-signing and identity resets,"
-    );
-    println!("  and recovering everything on a new laptop with the recovery key.");
+    println!("  recovering everything on a new laptop with the recovery key.");
     Ok(())
 }
 
-fn describe(result: Result<(), CryptoError>) -> String {
+/// Chapter 2: the native profile. Alice's phone and Bob's phone establish a session and talk.
+fn chapter2(rng: &mut ChaCha20Rng) -> Result<(), Error> {
+    chapter("Chapter 2: Alice's phone and Bob's phone start a conversation");
+
+    step(
+        "From here on a device's keys live in an account, which also makes prekeys for others to use.",
+    );
+    let alice_phone = Account::new(rng);
+    let mut bob_phone = Account::new(rng);
+    let evicted = bob_phone.generate_one_time_prekeys(rng, 5);
+    let published: Vec<u32> = bob_phone
+        .unpublished_one_time_prekeys()
+        .map(|(id, _)| id)
+        .collect();
+    bob_phone.mark_one_time_prekeys_published();
+    println!(
+        "  Bob's phone uploads its identity, a signed prekey and one-time prekeys {published:?} ({evicted} evicted)"
+    );
+
+    step("Alice's phone asks the server for Bob's keys; the server hands out one one-time prekey.");
+    let bundle = bob_phone.prekey_bundle(published.first().copied())?;
+    let bundle_bytes = bundle.to_bytes();
+    println!("  prekey bundle: {} bytes", bundle_bytes.len());
+    let bundle = PreKeyBundle::decode(&bundle_bytes)?;
+
+    step(
+        "X3DH: Alice checks the bundle's signatures, then agrees a secret and starts a Double Ratchet.",
+    );
+    let mut to_bob = alice_phone.create_outbound_session(rng, &bundle, SessionConfig::plain())?;
+    let first = to_bob.encrypt(rng, b"Hi Bob, it's Alice.")?;
+    println!(
+        "  first message: {} bytes, a pre-key message carrying Alice's identity and single-use key",
+        first.len()
+    );
+
+    step("Bob's phone builds its side from that message; the one-time prekey is used up.");
+    let before = bob_phone.one_time_prekey_count();
+    let (mut to_alice, plaintext) = bob_phone.create_inbound_session(&first)?;
+    println!("  Bob reads: {:?}", String::from_utf8_lossy(&plaintext));
+    println!(
+        "  one-time prekeys: {before} before, {} after; both sides name the session {}…",
+        bob_phone.one_time_prekey_count(),
+        &base64::encode(to_alice.session_id())[..12]
+    );
+    assert_eq!(to_alice.session_id(), to_bob.session_id());
+
+    step("The server replays Alice's first message to Bob's phone, hoping for a second session.");
+    let replay = bob_phone.create_inbound_session(&first).map(|_| ());
+    println!("  Bob's phone: {}", describe(replay));
+
+    step("Bob replies. Once Alice reads it, her messages stop carrying the X3DH header.");
+    let reply = to_alice.encrypt(rng, b"Hi Alice! Good to hear from you.")?;
+    println!(
+        "  Alice reads: {:?}",
+        String::from_utf8_lossy(&to_bob.decrypt(&reply)?)
+    );
+    println!(
+        "  Alice still sends pre-key messages: {}",
+        to_bob.sends_pre_key_messages()
+    );
+
+    step("Alice sends three messages. The network delays the second one.");
+    let texts: [&[u8]; 3] = [
+        b"Are you free tonight?",
+        b"(I'll be late)",
+        b"Dinner at eight?",
+    ];
+    let sent: Vec<Vec<u8>> = texts
+        .iter()
+        .map(|t| to_bob.encrypt(rng, t))
+        .collect::<Result<_, _>>()?;
+    for i in [0, 2, 1] {
+        let pt = to_alice.decrypt(&sent[i])?;
+        let note = if i == 1 {
+            "  <- arrived last, still readable"
+        } else {
+            ""
+        };
+        println!(
+            "  Bob reads message {}: {:?}{note}",
+            i + 1,
+            String::from_utf8_lossy(&pt)
+        );
+    }
+    let again = to_alice.decrypt(&sent[1]).map(|_| ());
+    println!("  the late message delivered twice: {}", describe(again));
+
+    step("Every reply moves the ratchet forward: each direction change brings fresh keys.");
+    for turn in 0..2 {
+        let m = to_alice.encrypt(rng, b"ok")?;
+        to_bob.decrypt(&m)?;
+        let m = to_bob.encrypt(rng, b"ok")?;
+        to_alice.decrypt(&m)?;
+        println!("  turn {}: both sides ratcheted", turn + 1);
+    }
+
+    step(
+        "Bob's phone also writes to Alice's laptop, this time with encrypted headers: an observer sees neither the ratchet keys nor the message numbers.",
+    );
+    let mut alice_laptop = Account::new(rng);
+    alice_laptop.generate_one_time_prekeys(rng, 1);
+    let laptop_bundle = alice_laptop.prekey_bundle(None)?;
+    let mut to_laptop = bob_phone.create_outbound_session(
+        rng,
+        &laptop_bundle,
+        SessionConfig::with_header_encryption(),
+    )?;
+    let m1 = to_laptop.encrypt(rng, b"Hello laptop")?;
+    let (mut laptop_session, pt1) = alice_laptop.create_inbound_session(&m1)?;
+    let m2 = to_laptop.encrypt(rng, b"Second message")?;
+    let pt2 = laptop_session.decrypt(&m2)?;
+    println!(
+        "  {} and {} bytes on the wire; the laptop reads {:?} and {:?}",
+        m1.len(),
+        m2.len(),
+        String::from_utf8_lossy(&pt1),
+        String::from_utf8_lossy(&pt2)
+    );
+
+    step("Bob's phone saves the session to disk, encrypted under a key only the phone knows.");
+    let storage_key = [0x5a; 32];
+    let pickle = to_alice.pickle(rng, &storage_key);
+    let mut restored = Session::from_pickle_bytes(&storage_key, &pickle)?;
+    let m = to_bob.encrypt(rng, b"See you!")?;
+    println!(
+        "  {} bytes on disk; after restoring, Bob reads {:?}",
+        pickle.len(),
+        String::from_utf8_lossy(&restored.decrypt(&m)?)
+    );
+    let wrong = Session::from_pickle_bytes(&[0; 32], &pickle).map(|_| ());
+    println!(
+        "  the same file opened with another key: {}",
+        describe(wrong)
+    );
+    Ok(())
+}
+
+fn describe<E: core::fmt::Display>(result: Result<(), E>) -> String {
     match result {
         Ok(()) => "accepted".to_owned(),
         Err(e) => format!("rejected ({e})"),
