@@ -404,6 +404,95 @@ fn chacha20_poly1305() {
     fails.finish(NAME);
 }
 
+#[test]
+fn xchacha20_poly1305() {
+    const NAME: &str = "xchacha20_poly1305_test.json";
+    let file: File<AeadGroup> = load(
+        NAME,
+        include_str!("../test-vectors/wycheproof/xchacha20_poly1305_test.json"),
+    );
+    assert_eq!(file.algorithm, "XCHACHA20-POLY1305");
+    let mut tally = Tally::default();
+    let mut fails = Failures::default();
+    let (mut valid_ok, mut rejected_nonce, mut rejected_tag) = (0, 0, 0);
+    for group in &file.test_groups {
+        assert_eq!((group.key_size, group.tag_size), (256, 128));
+        for t in &group.tests {
+            tally.count(t.result);
+            let (key, iv, aad, msg, ct, tag) = (
+                hex(&t.key),
+                hex(&t.iv),
+                hex(&t.aad),
+                hex(&t.msg),
+                hex(&t.ct),
+                hex(&t.tag),
+            );
+            let key: &[u8; aead::KEY_LEN] = array_ref(&key).unwrap();
+            let nonce = array_ref::<{ aead::XNONCE_LEN }>(&iv);
+            // Cases with a wrong nonce size may also carry an empty tag.
+            let tag_arr = array_ref::<{ aead::TAG_LEN }>(&tag);
+
+            // Open: the decision every case makes.
+            let mut opened = ct.clone();
+            let open = nonce.and_then(|n| {
+                tag_arr
+                    .and_then(|tag| aead::xopen_in_place_detached(key, n, &aad, &mut opened, tag))
+            });
+            match (t.result, open) {
+                (Expect::Valid, Ok(())) if opened == msg => {}
+                (Expect::Valid, other) => {
+                    fails.push(NAME, t.tc_id, format_args!("open gave {other:?}"));
+                    continue;
+                }
+                (Expect::Invalid | Expect::Acceptable, Ok(())) => {
+                    fails.push(
+                        NAME,
+                        t.tc_id,
+                        format_args!("{:?} case opened (flags {:?})", t.result, t.flags),
+                    );
+                    continue;
+                }
+                (_, Err(CryptoError::InvalidLength)) if group.iv_size != 192 => {
+                    rejected_nonce += 1;
+                    continue;
+                }
+                (_, Err(CryptoError::Authentication)) if group.iv_size == 192 => {
+                    assert_eq!(
+                        opened, ct,
+                        "tcId {}: a failed open changed the buffer",
+                        t.tc_id
+                    );
+                    rejected_tag += 1;
+                    continue;
+                }
+                (_, Err(e)) => {
+                    fails.push(
+                        NAME,
+                        t.tc_id,
+                        format_args!("rejected with unexpected {e:?}"),
+                    );
+                    continue;
+                }
+            }
+            // Seal: a valid case must also come out byte for byte.
+            let mut sealed = msg.clone();
+            match nonce.and_then(|n| aead::xseal_in_place_detached(key, n, &aad, &mut sealed)) {
+                Ok(out_tag) if sealed == ct && out_tag[..] == tag[..] => valid_ok += 1,
+                other => fails.push(NAME, t.tc_id, format_args!("seal gave {other:?}")),
+            }
+        }
+    }
+    println!(
+        "wycheproof {NAME}: {} tests: {valid_ok} valid ok (sealed and opened), {} acceptable, {} invalid ({rejected_tag} rejected by the tag check, {rejected_nonce} with a non-192-bit nonce rejected by array_ref)",
+        tally.ran(),
+        tally.acceptable,
+        tally.invalid
+    );
+    tally.assert_total(NAME, &file);
+
+    fails.finish(NAME);
+}
+
 // ---------------------------------------------------------------------------------------------------
 // HKDF-SHA-256
 
