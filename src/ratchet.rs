@@ -239,15 +239,12 @@ impl<S: Suite, const C: usize, const K: usize> DoubleRatchet<S, C, K> {
         header_keys: Option<InitialHeaderKeys>,
     ) -> Result<Self, RatchetError> {
         let ratchet = Curve25519SecretKey::generate(rng);
-        let dh = ratchet
-            .diffie_hellman(their_ratchet_key)
-            .map_err(|_| RatchetError::InvalidRatchetKey)?;
-        let step = kdf_rk(
+        let step = dh_step::<S>(
             shared_secret.as_bytes(),
-            dh.as_bytes(),
-            S::ROOT_INFO,
+            &ratchet,
+            their_ratchet_key,
             header_keys.is_some(),
-        );
+        )?;
         let (send_hk, next) = match (header_keys, step.next_header_key) {
             (Some(h), Some(next_send)) => (
                 Some(h.send),
@@ -375,15 +372,12 @@ impl<S: Suite, const C: usize, const K: usize> DoubleRatchet<S, C, K> {
             .map(|r| r.ratchet_key)
             .ok_or(RatchetError::NoSendingChain)?;
         let ratchet = Curve25519SecretKey::generate(rng);
-        let dh = ratchet
-            .diffie_hellman(&their)
-            .map_err(|_| RatchetError::InvalidRatchetKey)?;
-        let step = kdf_rk(
+        let step = dh_step::<S>(
             self.root_key.as_bytes(),
-            dh.as_bytes(),
-            S::ROOT_INFO,
+            &ratchet,
+            &their,
             self.header_keys.is_some(),
-        );
+        )?;
         self.root_key = step.root_key;
         let header_key = match (&mut self.header_keys, step.next_header_key) {
             (Some(h), Some(next)) => Some(core::mem::replace(&mut h.send, next)),
@@ -525,15 +519,12 @@ impl<S: Suite, const C: usize, const K: usize> DoubleRatchet<S, C, K> {
             (None, Some(p)) => p,
             (None, None) => return Err(RatchetError::UnexpectedRatchetKey),
         };
-        let dh = ours
-            .diffie_hellman(ratchet_key)
-            .map_err(|_| RatchetError::InvalidRatchetKey)?;
-        let step = kdf_rk(
+        let step = dh_step::<S>(
             self.root_key.as_bytes(),
-            dh.as_bytes(),
-            S::ROOT_INFO,
+            ours,
+            ratchet_key,
             self.header_keys.is_some(),
-        );
+        )?;
         let (message_key, skip_from, after) = Self::walk(step.chain_key, index)?;
         Ok(ReceivePlan {
             ratchet_key: *ratchet_key,
@@ -653,6 +644,20 @@ impl<S: Suite, const C: usize, const K: usize> DoubleRatchet<S, C, K> {
             }
         }
     }
+}
+
+/// One root-key step: `KDF_RK(root_key, DH(ours, their))` with the suite's label. A small-order `their`
+/// is [`RatchetError::InvalidRatchetKey`].
+fn dh_step<S: Suite>(
+    root_key: &[u8; 32],
+    ours: &Curve25519SecretKey,
+    their: &Curve25519PublicKey,
+    header_keys: bool,
+) -> Result<RootStep, RatchetError> {
+    let dh = ours
+        .diffie_hellman(their)
+        .map_err(|_| RatchetError::InvalidRatchetKey)?;
+    Ok(kdf_rk(root_key, dh.as_bytes(), S::ROOT_INFO, header_keys))
 }
 
 impl<S: Suite, const C: usize, const K: usize> fmt::Debug for DoubleRatchet<S, C, K> {

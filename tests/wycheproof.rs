@@ -319,14 +319,21 @@ struct AeadCase {
     flags: Vec<String>,
 }
 
-#[test]
-fn chacha20_poly1305() {
-    const NAME: &str = "chacha20_poly1305_test.json";
-    let file: File<AeadGroup> = load(
-        NAME,
-        include_str!("../test-vectors/wycheproof/chacha20_poly1305_test.json"),
-    );
-    assert_eq!(file.algorithm, "CHACHA20-POLY1305");
+/// Sealing and opening through one of our AEAD APIs, with the nonce as a slice so that wrong sizes are
+/// rejected by our own `array_ref`.
+struct AeadApi {
+    nonce_bits: usize,
+    /// Opens `ct` with `tag`; the plaintext on success.
+    open: fn(&[u8; aead::KEY_LEN], &[u8], &[u8], &[u8], &[u8]) -> Result<Vec<u8>, CryptoError>,
+    /// Seals `msg`; the ciphertext and the tag.
+    seal: fn(&[u8; aead::KEY_LEN], &[u8], &[u8], &[u8]) -> Result<(Vec<u8>, Vec<u8>), CryptoError>,
+}
+
+/// Runs every case of a Wycheproof AEAD file: each must open (valid) or be rejected, by the tag check
+/// or, for a nonce of the wrong size, by `array_ref`; each valid case must also seal byte for byte.
+fn run_aead(name: &str, text: &str, algorithm: &str, api: &AeadApi) {
+    let file: File<AeadGroup> = load(name, text);
+    assert_eq!(file.algorithm, algorithm);
     let mut tally = Tally::default();
     let mut fails = Failures::default();
     let (mut valid_ok, mut rejected_nonce, mut rejected_tag) = (0, 0, 0);
@@ -344,153 +351,108 @@ fn chacha20_poly1305() {
             );
             assert_eq!(iv.len() * 8, group.iv_size, "tcId {}: ivSize", t.tc_id);
             let key: &[u8; aead::KEY_LEN] = array_ref(&key).unwrap();
-            let mut sealed = ct.clone();
-            sealed.extend_from_slice(&tag);
-            let nonce = array_ref::<{ aead::NONCE_LEN }>(&iv);
-
-            // Open: the decision every case makes.
-            let mut opened = vec![0u8; sealed.len()];
-            let open = nonce.and_then(|n| aead::open_into(key, n, &aad, &sealed, &mut opened));
-            match (t.result, open) {
-                (Expect::Valid, Ok(n)) if opened[..n] == msg[..] => {}
+            match (t.result, (api.open)(key, &iv, &aad, &ct, &tag)) {
+                (Expect::Valid, Ok(opened)) if opened == msg => {}
                 (Expect::Valid, other) => {
-                    fails.push(NAME, t.tc_id, format_args!("open gave {other:?}"));
+                    fails.push(name, t.tc_id, format_args!("open gave {other:?}"));
                     continue;
                 }
                 (Expect::Invalid | Expect::Acceptable, Ok(_)) => {
                     fails.push(
-                        NAME,
+                        name,
                         t.tc_id,
                         format_args!("{:?} case opened (flags {:?})", t.result, t.flags),
                     );
                     continue;
                 }
-                (_, Err(CryptoError::InvalidLength)) if group.iv_size != 96 => {
+                (_, Err(CryptoError::InvalidLength)) if group.iv_size != api.nonce_bits => {
                     rejected_nonce += 1;
                     continue;
                 }
-                (_, Err(CryptoError::Authentication)) if group.iv_size == 96 => {
+                (_, Err(CryptoError::Authentication)) if group.iv_size == api.nonce_bits => {
                     rejected_tag += 1;
                     continue;
                 }
                 (_, Err(e)) => {
                     fails.push(
-                        NAME,
+                        name,
                         t.tc_id,
                         format_args!("rejected with unexpected {e:?}"),
                     );
                     continue;
                 }
             }
-            // Seal: a valid case must also come out byte for byte.
-            let mut out = vec![0u8; aead::sealed_len(msg.len())];
-            match nonce.and_then(|n| aead::seal_into(key, n, &aad, &msg, &mut out)) {
-                Ok(n) if n == sealed.len() && out == sealed => valid_ok += 1,
-                other => fails.push(
-                    NAME,
-                    t.tc_id,
-                    format_args!("seal gave {other:?}, output {out:02x?}"),
-                ),
+            match (api.seal)(key, &iv, &aad, &msg) {
+                Ok((c, g)) if c == ct && g == tag => valid_ok += 1,
+                other => fails.push(name, t.tc_id, format_args!("seal gave {other:02x?}")),
             }
         }
     }
     println!(
-        "wycheproof {NAME}: {} tests: {valid_ok} valid ok (sealed and opened), {} acceptable, {} invalid ({rejected_tag} rejected by the tag check, {rejected_nonce} with a non-96-bit nonce rejected by array_ref)",
+        "wycheproof {name}: {} tests: {valid_ok} valid ok (sealed and opened), {} acceptable, {} invalid ({rejected_tag} rejected by the tag check, {rejected_nonce} with a nonce of the wrong size rejected by array_ref)",
         tally.ran(),
         tally.acceptable,
         tally.invalid
     );
-    tally.assert_total(NAME, &file);
-    fails.finish(NAME);
+    tally.assert_total(name, &file);
+    fails.finish(name);
+}
+
+#[test]
+fn chacha20_poly1305() {
+    // The combined API: `ciphertext || tag` in one buffer.
+    run_aead(
+        "chacha20_poly1305_test.json",
+        include_str!("../test-vectors/wycheproof/chacha20_poly1305_test.json"),
+        "CHACHA20-POLY1305",
+        &AeadApi {
+            nonce_bits: 96,
+            open: |key, iv, aad, ct, tag| {
+                let nonce = array_ref::<{ aead::NONCE_LEN }>(iv)?;
+                let sealed = [ct, tag].concat();
+                let mut out = vec![0u8; sealed.len()];
+                let n = aead::open_into(key, nonce, aad, &sealed, &mut out)?;
+                out.truncate(n);
+                Ok(out)
+            },
+            seal: |key, iv, aad, msg| {
+                let nonce = array_ref::<{ aead::NONCE_LEN }>(iv)?;
+                let mut out = vec![0u8; aead::sealed_len(msg.len())];
+                let n = aead::seal_into(key, nonce, aad, msg, &mut out)?;
+                let tag = out.split_off(n - aead::TAG_LEN);
+                Ok((out, tag))
+            },
+        },
+    );
 }
 
 #[test]
 fn xchacha20_poly1305() {
-    const NAME: &str = "xchacha20_poly1305_test.json";
-    let file: File<AeadGroup> = load(
-        NAME,
+    // The detached, in-place API; a failed open must leave the buffer as it was.
+    run_aead(
+        "xchacha20_poly1305_test.json",
         include_str!("../test-vectors/wycheproof/xchacha20_poly1305_test.json"),
+        "XCHACHA20-POLY1305",
+        &AeadApi {
+            nonce_bits: 192,
+            open: |key, iv, aad, ct, tag| {
+                let nonce = array_ref::<{ aead::XNONCE_LEN }>(iv)?;
+                let tag = array_ref::<{ aead::TAG_LEN }>(tag)?;
+                let mut buf = ct.to_vec();
+                let result = aead::xopen_in_place_detached(key, nonce, aad, &mut buf, tag);
+                if result.is_err() {
+                    assert_eq!(buf, ct, "a failed open changed the buffer");
+                }
+                result.map(|()| buf)
+            },
+            seal: |key, iv, aad, msg| {
+                let nonce = array_ref::<{ aead::XNONCE_LEN }>(iv)?;
+                let mut buf = msg.to_vec();
+                let tag = aead::xseal_in_place_detached(key, nonce, aad, &mut buf)?;
+                Ok((buf, tag.to_vec()))
+            },
+        },
     );
-    assert_eq!(file.algorithm, "XCHACHA20-POLY1305");
-    let mut tally = Tally::default();
-    let mut fails = Failures::default();
-    let (mut valid_ok, mut rejected_nonce, mut rejected_tag) = (0, 0, 0);
-    for group in &file.test_groups {
-        assert_eq!((group.key_size, group.tag_size), (256, 128));
-        for t in &group.tests {
-            tally.count(t.result);
-            let (key, iv, aad, msg, ct, tag) = (
-                hex(&t.key),
-                hex(&t.iv),
-                hex(&t.aad),
-                hex(&t.msg),
-                hex(&t.ct),
-                hex(&t.tag),
-            );
-            let key: &[u8; aead::KEY_LEN] = array_ref(&key).unwrap();
-            let nonce = array_ref::<{ aead::XNONCE_LEN }>(&iv);
-            // Cases with a wrong nonce size may also carry an empty tag.
-            let tag_arr = array_ref::<{ aead::TAG_LEN }>(&tag);
-
-            // Open: the decision every case makes.
-            let mut opened = ct.clone();
-            let open = nonce.and_then(|n| {
-                tag_arr
-                    .and_then(|tag| aead::xopen_in_place_detached(key, n, &aad, &mut opened, tag))
-            });
-            match (t.result, open) {
-                (Expect::Valid, Ok(())) if opened == msg => {}
-                (Expect::Valid, other) => {
-                    fails.push(NAME, t.tc_id, format_args!("open gave {other:?}"));
-                    continue;
-                }
-                (Expect::Invalid | Expect::Acceptable, Ok(())) => {
-                    fails.push(
-                        NAME,
-                        t.tc_id,
-                        format_args!("{:?} case opened (flags {:?})", t.result, t.flags),
-                    );
-                    continue;
-                }
-                (_, Err(CryptoError::InvalidLength)) if group.iv_size != 192 => {
-                    rejected_nonce += 1;
-                    continue;
-                }
-                (_, Err(CryptoError::Authentication)) if group.iv_size == 192 => {
-                    assert_eq!(
-                        opened, ct,
-                        "tcId {}: a failed open changed the buffer",
-                        t.tc_id
-                    );
-                    rejected_tag += 1;
-                    continue;
-                }
-                (_, Err(e)) => {
-                    fails.push(
-                        NAME,
-                        t.tc_id,
-                        format_args!("rejected with unexpected {e:?}"),
-                    );
-                    continue;
-                }
-            }
-            // Seal: a valid case must also come out byte for byte.
-            let mut sealed = msg.clone();
-            match nonce.and_then(|n| aead::xseal_in_place_detached(key, n, &aad, &mut sealed)) {
-                Ok(out_tag) if sealed == ct && out_tag[..] == tag[..] => valid_ok += 1,
-                other => fails.push(NAME, t.tc_id, format_args!("seal gave {other:?}")),
-            }
-        }
-    }
-    println!(
-        "wycheproof {NAME}: {} tests: {valid_ok} valid ok (sealed and opened), {} acceptable, {} invalid ({rejected_tag} rejected by the tag check, {rejected_nonce} with a non-192-bit nonce rejected by array_ref)",
-        tally.ran(),
-        tally.acceptable,
-        tally.invalid
-    );
-    tally.assert_total(NAME, &file);
-
-    fails.finish(NAME);
 }
 
 // ---------------------------------------------------------------------------------------------------
