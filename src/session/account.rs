@@ -293,7 +293,7 @@ impl Account {
         let ratchet = DoubleRatchet::new_responder(secrets.root, ratchet_key, header_keys);
         let mut session = Session::new(ratchet, ad, None);
         session.set_initiator(pre_key.identity, pre_key.base_key);
-        let len = session.decrypt_message_into(inner, out)?;
+        let len = session.decrypt_message_into(message, message.len() - inner.len(), out)?;
         if let Some(slot) = one_time_slot.and_then(|slot| self.one_time.get_mut(slot)) {
             *slot = None;
         }

@@ -7,7 +7,7 @@ use zeroize::Zeroizing;
 
 use crate::Error;
 use crate::codec::Writer;
-use crate::error::SessionError;
+use crate::error::{CodecError, SessionError};
 use crate::primitives::aead::{self, TAG_LEN, XNONCE_LEN};
 use crate::primitives::curve25519::Curve25519PublicKey;
 use crate::primitives::hash::Sha256;
@@ -160,7 +160,6 @@ impl Session {
         if let Some(pre_key) = &self.pre_key {
             pre_key.encode_into(send.header_key.is_some(), &mut w)?;
         }
-        let message_start = w.position();
         w.write_u8(VERSION)?;
         match &send.header_key {
             None => {
@@ -185,11 +184,11 @@ impl Session {
         }
         let body_start = w.position();
 
+        // Everything before the ciphertext, the pre-key part included, is associated data.
         let (head, body) = out.split_at_mut(body_start);
-        let prefix = head.get(message_start..).unwrap_or_default();
         let (ciphertext, tag_out) = body.split_at_mut(plaintext.len());
         ciphertext.copy_from_slice(plaintext);
-        let tag = self.seal(&send.message_key, prefix, ciphertext)?;
+        let tag = self.seal(&send.message_key, head, ciphertext)?;
         tag_out.copy_from_slice(&tag);
         Ok(needed)
     }
@@ -214,25 +213,30 @@ impl Session {
     /// [`SessionError::Authentication`]; a message whose key was already used (a replay) is
     /// [`crate::RatchetError::MessageKeyNotFound`].
     pub fn decrypt_into(&mut self, message: &[u8], out: &mut [u8]) -> Result<usize, Error> {
-        let inner = if is_pre_key_message(message) {
+        let pre_key_len = if is_pre_key_message(message) {
             let (pre_key, _, inner) = parse_pre_key(message)?;
             if pre_key.identity != self.initiator_identity || pre_key.base_key != self.base_key {
                 return Err(SessionError::SessionMismatch.into());
             }
-            inner
+            message.len() - inner.len()
         } else {
-            message
+            0
         };
-        self.decrypt_message_into(inner, out)
+        self.decrypt_message_into(message, pre_key_len, out)
     }
 
-    /// Decrypts a normal (not pre-key) message.
+    /// Decrypts the message embedded at `pre_key_len` in `message` (0 for a normal message). Every byte
+    /// before the ciphertext, the pre-key part included, is authenticated as associated data.
     pub(crate) fn decrypt_message_into(
         &mut self,
         message: &[u8],
+        pre_key_len: usize,
         out: &mut [u8],
     ) -> Result<usize, Error> {
-        let parsed = parse_message(message)?;
+        let (pre_key_part, inner) = message
+            .split_at_checked(pre_key_len)
+            .ok_or(CodecError::UnexpectedEnd)?;
+        let parsed = parse_message(inner)?;
         if parsed.is_header_encrypted() != self.ratchet.has_header_encryption() {
             return Err(SessionError::UnknownMessageType.into());
         }
@@ -265,7 +269,10 @@ impl Session {
             .ratchet
             .plan_receive(&header.ratchet_key, header.index)?;
         out.copy_from_slice(ciphertext);
-        if self.open(plan.message_key(), prefix, out, tag).is_err() {
+        if self
+            .open(plan.message_key(), pre_key_part, prefix, out, tag)
+            .is_err()
+        {
             out.fill(0);
             return Err(SessionError::Authentication.into());
         }
@@ -320,34 +327,32 @@ impl Session {
         Ok(keys)
     }
 
-    /// The associated data of a message body: the X3DH associated data, then `prefix`.
-    fn body_aad(
-        &self,
-        prefix: &[u8],
-    ) -> Result<([u8; AD_LEN + MESSAGE_HE_PREFIX_LEN], usize), Error> {
-        let mut aad = [0u8; AD_LEN + MESSAGE_HE_PREFIX_LEN];
-        let len = AD_LEN + prefix.len();
-        let (ad, rest) = aad.split_at_mut(AD_LEN);
+    /// The associated data of a message body: the X3DH associated data, then every message byte before
+    /// the ciphertext (`pre_key_part`, empty for a normal message, then the embedded message's prefix).
+    fn body_aad(&self, pre_key_part: &[u8], prefix: &[u8]) -> Result<BodyAad, Error> {
+        let mut aad = BodyAad {
+            bytes: [0u8; BODY_AAD_MAX],
+            len: AD_LEN + pre_key_part.len() + prefix.len(),
+        };
+        let region = aad
+            .bytes
+            .get_mut(..aad.len)
+            .ok_or(SessionError::UnknownMessageType)?;
+        let (ad, rest) = region.split_at_mut(AD_LEN);
+        let (p, m) = rest.split_at_mut(pre_key_part.len());
         ad.copy_from_slice(&self.associated_data);
-        rest.get_mut(..prefix.len())
-            .ok_or(SessionError::UnknownMessageType)?
-            .copy_from_slice(prefix);
-        Ok((aad, len))
+        p.copy_from_slice(pre_key_part);
+        m.copy_from_slice(prefix);
+        Ok(aad)
     }
 
-    fn seal(
-        &self,
-        key: &MessageKey,
-        prefix: &[u8],
-        buf: &mut [u8],
-    ) -> Result<[u8; TAG_LEN], Error> {
+    fn seal(&self, key: &MessageKey, head: &[u8], buf: &mut [u8]) -> Result<[u8; TAG_LEN], Error> {
         let keys = Self::message_cipher_keys(key)?;
-        let (aad, len) = self.body_aad(prefix)?;
-        let aad = aad.get(..len).unwrap_or_default();
+        let aad = self.body_aad(&[], head)?;
         Ok(aead::seal_in_place_detached(
             &keys.key,
             &keys.nonce,
-            aad,
+            aad.as_slice(),
             buf,
         )?)
     }
@@ -355,14 +360,14 @@ impl Session {
     fn open(
         &self,
         key: &MessageKey,
+        pre_key_part: &[u8],
         prefix: &[u8],
         buf: &mut [u8],
         tag: &[u8; TAG_LEN],
     ) -> Result<(), Error> {
         let keys = Self::message_cipher_keys(key)?;
-        let (aad, len) = self.body_aad(prefix)?;
-        let aad = aad.get(..len).unwrap_or_default();
-        aead::open_in_place_detached(&keys.key, &keys.nonce, aad, buf, tag)?;
+        let aad = self.body_aad(pre_key_part, prefix)?;
+        aead::open_in_place_detached(&keys.key, &keys.nonce, aad.as_slice(), buf, tag)?;
         Ok(())
     }
 
@@ -386,6 +391,22 @@ impl Session {
         let n = self.decrypt_into(message, &mut out)?;
         out.truncate(n);
         Ok(out)
+    }
+}
+
+/// The longest body associated data: the X3DH associated data, a pre-key part and a header-encrypted
+/// message prefix.
+const BODY_AAD_MAX: usize = AD_LEN + PRE_KEY_PREFIX_LEN + MESSAGE_HE_PREFIX_LEN;
+
+/// A message body's associated data, on the stack.
+struct BodyAad {
+    bytes: [u8; BODY_AAD_MAX],
+    len: usize,
+}
+
+impl BodyAad {
+    fn as_slice(&self) -> &[u8] {
+        self.bytes.get(..self.len).unwrap_or_default()
     }
 }
 

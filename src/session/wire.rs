@@ -14,7 +14,8 @@
 //! A header-encrypted header is `ratchet_key[32] previous_counter[4] index[4]` sealed with
 //! XChaCha20-Poly1305 under the chain's header key, a random nonce, and the two leading bytes as
 //! associated data. The message body is sealed with ChaCha20-Poly1305; its associated data is the
-//! session's 128-byte X3DH associated data followed by every message byte before the ciphertext.
+//! session's 128-byte X3DH associated data followed by every message byte before the ciphertext (for a
+//! pre-key message, the whole pre-key part too, so none of its fields can be altered in transit).
 
 use crate::Error;
 use crate::codec::{Reader, Writer};
