@@ -1111,8 +1111,7 @@ fn ratchet_file() -> Result<RatchetFile, BoxError> {
                            nonce = OKM[32..44]",
             body: "ciphertext || tag = ChaCha20-Poly1305 (RFC 8439) of the plaintext with AAD = \
                    AD (128 bytes) || every byte of the message before the ciphertext, starting at \
-                   its version byte; in a pre-key message only the embedded message counts (the \
-                   pre-key prefix is not in the AAD)",
+                   its first byte; in a pre-key message that includes the whole pre-key part",
             header: "ratchet_key[32] previous_counter[4] index[4]; previous_counter is the number \
                      of messages in the sender's previous sending chain (0 before it had one)",
             header_encryption: "the 40-byte header is sealed with XChaCha20-Poly1305 under the \

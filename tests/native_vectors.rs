@@ -1101,17 +1101,6 @@ fn ratchet_vectors_from_first_principles() {
                     };
                     assert!(next.is_none(), "{what}: unexplained draws");
 
-                    // The body.
-                    let mut body = plaintext(text.as_ref(), plaintext_hex.as_ref());
-                    let aad = cat(&[&ad, &prefix]);
-                    let tag = aead::seal_in_place_detached(
-                        keys[..32].try_into().unwrap(),
-                        keys[32..].try_into().unwrap(),
-                        &aad,
-                        &mut body,
-                    )
-                    .unwrap();
-
                     // The pre-key prefix, while Alice has not heard from Bob.
                     let is_pre_key = from == "alice" && alice_pre_key;
                     assert_eq!(is_pre_key, *pre_key_message, "{what}");
@@ -1130,6 +1119,18 @@ fn ratchet_vectors_from_first_principles() {
                     } else {
                         Vec::new()
                     };
+                    // The body.
+                    let mut body = plaintext(text.as_ref(), plaintext_hex.as_ref());
+                    // AAD: the X3DH AD, then every byte before the ciphertext, the pre-key part included.
+                    let aad = cat(&[&ad, &pre_key, &prefix]);
+                    let tag = aead::seal_in_place_detached(
+                        keys[..32].try_into().unwrap(),
+                        keys[32..].try_into().unwrap(),
+                        &aad,
+                        &mut body,
+                    )
+                    .unwrap();
+
                     let expected = cat(&[&pre_key, &prefix, &body, &tag]);
                     assert_eq!(
                         expected,
