@@ -323,11 +323,15 @@ struct AeadCase {
 /// rejected by our own `array_ref`.
 struct AeadApi {
     nonce_bits: usize,
-    /// Opens `ct` with `tag`; the plaintext on success.
-    open: fn(&[u8; aead::KEY_LEN], &[u8], &[u8], &[u8], &[u8]) -> Result<Vec<u8>, CryptoError>,
-    /// Seals `msg`; the ciphertext and the tag.
-    seal: fn(&[u8; aead::KEY_LEN], &[u8], &[u8], &[u8]) -> Result<(Vec<u8>, Vec<u8>), CryptoError>,
+    open: OpenFn,
+    seal: SealFn,
 }
+
+/// Opens `(key, nonce, aad, ciphertext, tag)`; the plaintext on success.
+type OpenFn = fn(&[u8; aead::KEY_LEN], &[u8], &[u8], &[u8], &[u8]) -> Result<Vec<u8>, CryptoError>;
+/// Seals `(key, nonce, aad, plaintext)`; the ciphertext and the tag.
+type SealFn =
+    fn(&[u8; aead::KEY_LEN], &[u8], &[u8], &[u8]) -> Result<(Vec<u8>, Vec<u8>), CryptoError>;
 
 /// Runs every case of a Wycheproof AEAD file: each must open (valid) or be rejected, by the tag check
 /// or, for a nonce of the wrong size, by `array_ref`; each valid case must also seal byte for byte.
