@@ -144,7 +144,8 @@ impl core::error::Error for X3dhError {}
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum RatchetError {
     /// No key for this message: it was already received (a replay), or its key was dropped because the
-    /// chain or the skipped-key store moved past it.
+    /// chain or the skipped-key store moved past it. (A message from a chain that is no longer kept at
+    /// all looks like a new chain instead, and fails to authenticate.)
     MessageKeyNotFound,
     /// The message index is further ahead of its chain than the profile's maximum gap allows.
     TooFarAhead,

@@ -210,8 +210,11 @@ impl Session {
     /// Decrypts `message` into `out` and returns the plaintext length. Performs no heap allocation.
     ///
     /// On any error the session is unchanged. A forged or corrupted message is
-    /// [`SessionError::Authentication`]; a message whose key was already used (a replay) is
-    /// [`crate::RatchetError::MessageKeyNotFound`].
+    /// [`SessionError::Authentication`]; a message whose key was already used (a replay) or dropped is
+    /// [`crate::RatchetError::MessageKeyNotFound`]. A message from a receiving chain that is no longer
+    /// kept (older than [`crate::limits::MAX_RECEIVER_CHAINS`] ratchet steps) cannot be told from a new
+    /// chain: it fails with [`SessionError::Authentication`], or with
+    /// [`crate::RatchetError::UnexpectedRatchetKey`] when we have not sent since our last ratchet step.
     pub fn decrypt_into(&mut self, message: &[u8], out: &mut [u8]) -> Result<usize, Error> {
         let pre_key_len = if is_pre_key_message(message) {
             let (pre_key, _, inner) = parse_pre_key(message)?;
