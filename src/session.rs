@@ -38,6 +38,14 @@
 
 mod account;
 mod bundle;
+#[doc(hidden)]
+#[allow(
+    clippy::panic,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing
+)]
+pub mod fuzz_checks;
 mod pairwise;
 pub mod wire;
 

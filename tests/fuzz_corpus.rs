@@ -26,6 +26,52 @@ fn corpus(target: &str) -> Vec<(PathBuf, Vec<u8>)> {
     files
 }
 
+/// Runs `check` on every seed of `target`; reports every file that fails, then fails if any did.
+#[cfg(feature = "alloc")]
+fn replay(target: &str, check: fn(&[u8])) {
+    let files = corpus(target);
+    assert!(!files.is_empty(), "the {target} seed corpus is empty");
+    let failed: Vec<_> = files
+        .iter()
+        .filter(|(_, bytes)| std::panic::catch_unwind(|| check(bytes)).is_err())
+        .map(|(path, _)| path.display().to_string())
+        .collect();
+    assert!(
+        failed.is_empty(),
+        "{} of {} {target} seeds failed: {failed:#?}",
+        failed.len(),
+        files.len()
+    );
+    println!("{target} corpus: {} files passed", files.len());
+}
+
+#[cfg(feature = "alloc")]
+#[test]
+fn native_decode_corpus() {
+    replay(
+        "native_decode",
+        safemeet::session::fuzz_checks::check_decode,
+    );
+}
+
+#[cfg(feature = "alloc")]
+#[test]
+fn native_decrypt_corpus() {
+    replay(
+        "native_decrypt",
+        safemeet::session::fuzz_checks::check_decrypt,
+    );
+}
+
+#[cfg(feature = "alloc")]
+#[test]
+fn native_interaction_corpus() {
+    replay(
+        "native_interaction",
+        safemeet::session::fuzz_checks::check_interaction,
+    );
+}
+
 #[test]
 fn codec_corpus() {
     let files = corpus("codec");
