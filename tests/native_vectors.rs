@@ -20,17 +20,20 @@
     clippy::std_instead_of_alloc
 )]
 
+mod common;
+
+use common::{arr, hex};
 use std::collections::HashMap;
 use std::convert::Infallible;
 
 use rand_chacha::ChaCha20Rng;
 use rand_core::{Rng, SeedableRng, TryCryptoRng, TryRng};
+use safemeet::primitives::aead;
 use safemeet::primitives::curve25519::{Curve25519PublicKey, Curve25519SecretKey};
 use safemeet::primitives::ed25519::{Ed25519SecretKey, Ed25519Signature};
 use safemeet::primitives::hash::Sha256;
 use safemeet::primitives::hkdf::hkdf_sha256;
 use safemeet::primitives::hmac::hmac_sha256;
-use safemeet::primitives::{aead, array_ref};
 use safemeet::ratchet::{NativeSuite, Suite};
 use safemeet::session::{Account, IdentityKeys, PreKeyBundle, Session, SessionConfig};
 use safemeet::x3dh::native::{self, InitiatorKeys, PreKeyBundleKeys};
@@ -38,25 +41,6 @@ use serde::Deserialize;
 
 const X3DH_JSON: &str = include_str!("../test-vectors/native-x3dh.json");
 const RATCHET_JSON: &str = include_str!("../test-vectors/native-ratchet.json");
-
-fn hex(s: &str) -> Vec<u8> {
-    fn nibble(c: u8) -> u8 {
-        match c {
-            b'0'..=b'9' => c - b'0',
-            b'a'..=b'f' => c - b'a' + 10,
-            _ => panic!("bad hex digit {c:#04x}"),
-        }
-    }
-    let b = s.as_bytes();
-    assert!(b.len().is_multiple_of(2), "odd-length hex string");
-    b.chunks_exact(2)
-        .map(|p| (nibble(p[0]) << 4) | nibble(p[1]))
-        .collect()
-}
-
-fn arr<const N: usize>(s: &str) -> [u8; N] {
-    *array_ref::<N>(&hex(s)).unwrap_or_else(|_| panic!("expected {N} bytes: {s}"))
-}
 
 fn curve_secret(s: &str) -> Curve25519SecretKey {
     Curve25519SecretKey::from_bytes(&arr(s))

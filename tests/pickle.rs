@@ -15,6 +15,9 @@
 )]
 #![cfg(feature = "alloc")]
 
+mod common;
+
+use common::{hex, to_hex};
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 use safemeet::session::{Account, Session, SessionConfig};
@@ -22,17 +25,6 @@ use safemeet::{Error, PickleError};
 
 const KEY: [u8; 32] = [0x42; 32];
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn unhex(s: &str) -> Vec<u8> {
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-        .collect()
-}
 
 /// Alice and Bob with a session each way; Bob's session holds one skipped key (message `late`).
 struct World {
@@ -169,13 +161,13 @@ fn write_fixtures() {
         description: "safemeet native pickles, state version 1; written by tests/pickle.rs \
                       write_fixtures with a seeded RNG"
             .into(),
-        pickle_key: hex(&KEY),
-        alice_identity_curve25519: hex(ids.curve25519.as_bytes()),
-        alice_identity_ed25519: hex(ids.ed25519.as_bytes()),
+        pickle_key: to_hex(&KEY),
+        alice_identity_curve25519: to_hex(ids.curve25519.as_bytes()),
+        alice_identity_ed25519: to_hex(ids.ed25519.as_bytes()),
         bob_one_time_prekeys: w.bob.one_time_prekey_count(),
-        late_message: hex(&w.late),
+        late_message: to_hex(&w.late),
         late_plaintext: "late message".into(),
-        session_id: hex(&w.bob_session.session_id()),
+        session_id: to_hex(&w.bob_session.session_id()),
     };
     std::fs::write(
         format!("{FIXTURES}/native-v1.json"),
@@ -207,23 +199,26 @@ fn version_1_fixtures_still_load() {
         &std::fs::read_to_string(format!("{FIXTURES}/native-v1.json")).unwrap(),
     )
     .unwrap();
-    let key: [u8; 32] = unhex(&expected.pickle_key).try_into().unwrap();
+    let key: [u8; 32] = hex(&expected.pickle_key).try_into().unwrap();
     let read = |name: &str| std::fs::read(format!("{FIXTURES}/{name}")).unwrap();
 
     let alice = Account::from_pickle_bytes(&key, &read("native-account-v1.pickle")).unwrap();
     let ids = alice.identity_keys();
     assert_eq!(
-        hex(ids.curve25519.as_bytes()),
+        to_hex(ids.curve25519.as_bytes()),
         expected.alice_identity_curve25519
     );
-    assert_eq!(hex(ids.ed25519.as_bytes()), expected.alice_identity_ed25519);
+    assert_eq!(
+        to_hex(ids.ed25519.as_bytes()),
+        expected.alice_identity_ed25519
+    );
     ids.verify().unwrap();
 
     let bob = Account::from_pickle_bytes(&key, &read("native-bob-account-v1.pickle")).unwrap();
     assert_eq!(bob.one_time_prekey_count(), expected.bob_one_time_prekeys);
 
     let mut session = Session::from_pickle_bytes(&key, &read("native-session-v1.pickle")).unwrap();
-    assert_eq!(hex(&session.session_id()), expected.session_id);
-    let plaintext = session.decrypt(&unhex(&expected.late_message)).unwrap();
+    assert_eq!(to_hex(&session.session_id()), expected.session_id);
+    let plaintext = session.decrypt(&hex(&expected.late_message)).unwrap();
     assert_eq!(plaintext, expected.late_plaintext.as_bytes());
 }

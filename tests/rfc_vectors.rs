@@ -11,33 +11,14 @@
     clippy::print_stdout
 )]
 
+mod common;
+
+use common::{arr, hex};
 use safemeet::CryptoError;
 use safemeet::primitives::curve25519::{Curve25519PublicKey, Curve25519SecretKey};
 use safemeet::primitives::ed25519::{Ed25519PublicKey, Ed25519SecretKey, Ed25519Signature};
 use safemeet::primitives::{aead, aes, array_ref, hkdf, hmac, pbkdf2};
 use serde::Deserialize;
-
-/// Decodes lowercase or uppercase hex; panics on anything else (test data only).
-fn hex(s: &str) -> Vec<u8> {
-    fn nibble(c: u8) -> u8 {
-        match c {
-            b'0'..=b'9' => c - b'0',
-            b'a'..=b'f' => c - b'a' + 10,
-            b'A'..=b'F' => c - b'A' + 10,
-            _ => panic!("bad hex digit {c:#04x}"),
-        }
-    }
-    let b = s.as_bytes();
-    assert!(b.len().is_multiple_of(2), "odd-length hex string");
-    b.chunks_exact(2)
-        .map(|p| (nibble(p[0]) << 4) | nibble(p[1]))
-        .collect()
-}
-
-/// Hex into a fixed-size array; panics when the length is wrong.
-fn arr<const N: usize>(s: &str) -> [u8; N] {
-    *array_ref::<N>(&hex(s)).unwrap_or_else(|_| panic!("expected {N} bytes: {s}"))
-}
 
 fn load<T: for<'de> Deserialize<'de>>(name: &str, text: &str) -> T {
     serde_json::from_str(text).unwrap_or_else(|e| panic!("{name}: {e}"))
