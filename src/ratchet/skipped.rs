@@ -21,9 +21,11 @@ pub(crate) struct SkippedKey {
     pub(crate) age: u64,
 }
 
-/// At most `K` skipped keys.
+/// At most `K` skipped keys, kept contiguous in `entries[..len]` so that lookups touch only the keys
+/// actually stored (an empty store, the common case, costs nothing to search).
 pub(crate) struct SkippedKeys<const K: usize> {
     entries: [Option<SkippedKey>; K],
+    len: usize,
     next_age: u64,
 }
 
@@ -31,36 +33,48 @@ impl<const K: usize> SkippedKeys<K> {
     pub(crate) fn new() -> Self {
         Self {
             entries: core::array::from_fn(|_| None),
+            len: 0,
             next_age: 0,
         }
     }
 
-    /// The position of the key for (`ratchet_key`, `index`), if stored.
+    fn stored(&self) -> &[Option<SkippedKey>] {
+        self.entries.get(..self.len).unwrap_or_default()
+    }
+
+    /// The position of the key for (`ratchet_key`, `index`), if stored. Positions stay valid until the
+    /// store is next changed.
     pub(crate) fn find(&self, ratchet_key: &Curve25519PublicKey, index: u32) -> Option<usize> {
-        self.entries.iter().position(|e| {
+        self.stored().iter().position(|e| {
             e.as_ref()
                 .is_some_and(|e| &e.ratchet_key == ratchet_key && e.key.index() == index)
         })
     }
 
     pub(crate) fn get(&self, pos: usize) -> Option<&SkippedKey> {
-        self.entries.get(pos).and_then(Option::as_ref)
+        self.stored().get(pos).and_then(Option::as_ref)
     }
 
-    /// Removes and drops (zeroizes) the entry at `pos`.
+    /// Removes and drops (zeroizes) the entry at `pos`; the last entry moves into its place.
     pub(crate) fn remove(&mut self, pos: usize) {
-        if let Some(slot) = self.entries.get_mut(pos) {
+        if pos >= self.len {
+            return;
+        }
+        let last = self.len - 1;
+        self.entries.swap(pos, last);
+        if let Some(slot) = self.entries.get_mut(last) {
             *slot = None;
         }
+        self.len = last;
     }
 
-    /// Stored entries, oldest first is not guaranteed.
+    /// The stored entries, in no particular order.
     pub(crate) fn iter(&self) -> impl Iterator<Item = &SkippedKey> {
-        self.entries.iter().flatten()
+        self.stored().iter().flatten()
     }
 
-    pub(crate) fn len(&self) -> usize {
-        self.iter().count()
+    pub(crate) const fn len(&self) -> usize {
+        self.len
     }
 
     /// Stores a key, evicting first the oldest key of the same chain when that chain already holds
@@ -75,54 +89,52 @@ impl<const K: usize> SkippedKeys<K> {
         if per_chain == 0 || K == 0 {
             return;
         }
-        let same_chain = self
-            .entries
-            .iter()
-            .flatten()
-            .filter(|e| e.ratchet_key == ratchet_key)
-            .count();
+        let same_chain = self.iter().filter(|e| e.ratchet_key == ratchet_key).count();
         if same_chain >= per_chain {
             self.evict_oldest(|e| e.ratchet_key == ratchet_key);
         }
-        let slot = match self.entries.iter().position(Option::is_none) {
-            Some(free) => free,
-            None => self.evict_oldest(|_| true),
-        };
+        if self.len == K {
+            self.evict_oldest(|_| true);
+        }
         let age = self.next_age;
         self.next_age = self.next_age.wrapping_add(1);
-        if let Some(s) = self.entries.get_mut(slot) {
-            *s = Some(SkippedKey {
-                ratchet_key,
-                header_key,
-                key,
-                age,
-            });
+        self.push(SkippedKey {
+            ratchet_key,
+            header_key,
+            key,
+            age,
+        });
+    }
+
+    fn push(&mut self, entry: SkippedKey) -> bool {
+        match self.entries.get_mut(self.len) {
+            Some(slot) => {
+                *slot = Some(entry);
+                self.len += 1;
+                true
+            }
+            None => false,
         }
     }
 
-    /// Evicts the oldest entry matching `pred`; returns its slot (0 if none matched).
-    fn evict_oldest(&mut self, pred: impl Fn(&SkippedKey) -> bool) -> usize {
+    /// Evicts the oldest entry matching `pred`, if any.
+    fn evict_oldest(&mut self, pred: impl Fn(&SkippedKey) -> bool) {
         let oldest = self
-            .entries
+            .stored()
             .iter()
             .enumerate()
             .filter_map(|(i, e)| e.as_ref().filter(|e| pred(e)).map(|e| (i, e.age)))
             .min_by_key(|&(_, age)| age)
-            .map_or(0, |(i, _)| i);
-        self.remove(oldest);
-        oldest
+            .map(|(i, _)| i);
+        if let Some(i) = oldest {
+            self.remove(i);
+        }
     }
 
-    /// Restores an entry as it was (for unpickling), keeping its age order.
+    /// Restores an entry as it was (for unpickling), keeping its age order. `false` when full.
     pub(crate) fn restore(&mut self, entry: SkippedKey) -> bool {
-        let Some(slot) = self.entries.iter().position(Option::is_none) else {
-            return false;
-        };
         self.next_age = self.next_age.max(entry.age.wrapping_add(1));
-        if let Some(s) = self.entries.get_mut(slot) {
-            *s = Some(entry);
-        }
-        true
+        self.push(entry)
     }
 }
 
