@@ -218,6 +218,49 @@ impl fmt::Display for SessionError {
 
 impl core::error::Error for SessionError {}
 
+/// Errors from the Matrix Olm profile (`olm`).
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum OlmError {
+    /// The message's version byte is not Olm v1's `0x03`.
+    UnsupportedVersion,
+    /// The transport `type` is neither 0 (pre-key) nor 1 (normal).
+    UnknownMessageType,
+    /// A pre-key message names an identity key other than the sender's.
+    IdentityKeyMismatch,
+    /// A pre-key message was made for a one-time or fallback key this account does not hold: never
+    /// ours, already used (a replayed first message), or evicted.
+    UnknownOneTimeKey,
+    /// A pre-key message belongs to another session (different identity, base or one-time key).
+    SessionMismatch,
+    /// The message did not decrypt: a forgery, a corruption, or a message for another session.
+    /// Deliberately says nothing more.
+    Authentication,
+    /// The caller's output buffer is too small; `needed` bytes are required. Nothing changed.
+    BufferTooSmall {
+        /// The number of bytes the output buffer must hold.
+        needed: usize,
+    },
+}
+
+impl fmt::Display for OlmError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::UnsupportedVersion => f.write_str("unsupported Olm message version"),
+            Self::UnknownMessageType => f.write_str("unknown Olm message type"),
+            Self::IdentityKeyMismatch => f.write_str("pre-key message from another identity key"),
+            Self::UnknownOneTimeKey => f.write_str("unknown or already used one-time key"),
+            Self::SessionMismatch => f.write_str("pre-key message for another session"),
+            Self::Authentication => f.write_str("message failed to decrypt"),
+            Self::BufferTooSmall { needed } => {
+                write!(f, "output buffer too small: {needed} bytes needed")
+            }
+        }
+    }
+}
+
+impl core::error::Error for OlmError {}
+
 /// Errors from the `pickle` layer.
 #[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -261,6 +304,8 @@ pub enum Error {
     Session(SessionError),
     /// An error from the pickle layer.
     Pickle(PickleError),
+    /// An error from the Matrix Olm profile.
+    Olm(OlmError),
 }
 
 impl fmt::Display for Error {
@@ -272,6 +317,7 @@ impl fmt::Display for Error {
             Self::Ratchet(e) => write!(f, "ratchet: {e}"),
             Self::Session(e) => write!(f, "session: {e}"),
             Self::Pickle(e) => write!(f, "pickle: {e}"),
+            Self::Olm(e) => write!(f, "olm: {e}"),
         }
     }
 }
@@ -285,6 +331,7 @@ impl core::error::Error for Error {
             Self::Ratchet(e) => Some(e),
             Self::Session(e) => Some(e),
             Self::Pickle(e) => Some(e),
+            Self::Olm(e) => Some(e),
         }
     }
 }
@@ -322,5 +369,11 @@ impl From<SessionError> for Error {
 impl From<PickleError> for Error {
     fn from(e: PickleError) -> Self {
         Self::Pickle(e)
+    }
+}
+
+impl From<OlmError> for Error {
+    fn from(e: OlmError) -> Self {
+        Self::Olm(e)
     }
 }

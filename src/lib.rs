@@ -20,6 +20,7 @@ extern crate std;
 pub mod codec;
 pub mod error;
 pub mod limits;
+pub mod olm;
 pub mod pickle;
 pub mod primitives;
 pub mod ratchet;
@@ -27,5 +28,5 @@ pub mod session;
 pub mod x3dh;
 
 pub use error::{
-    CodecError, CryptoError, Error, PickleError, RatchetError, SessionError, X3dhError,
+    CodecError, CryptoError, Error, OlmError, PickleError, RatchetError, SessionError, X3dhError,
 };

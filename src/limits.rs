@@ -49,3 +49,26 @@ pub const NATIVE_MAX_MESSAGE_GAP: u32 = 2000;
 /// are evicted (and reported) first. libolm keeps 100 (and vodozemac up to 5000 for Olm); 100 private
 /// keys are about 7 KiB of state.
 pub const NATIVE_MAX_ONE_TIME_PREKEYS: usize = 100;
+
+/// Skipped message keys an Olm session keeps for one receiving chain, as vodozemac
+/// (`MAX_MESSAGE_KEYS`). On a jump only the keys of the last 40 messages before the received one are
+/// derived and kept, as in vodozemac. (libolm keeps 40 per session.)
+pub const OLM_MAX_SKIPPED_PER_CHAIN: usize = 40;
+
+/// Skipped message keys an Olm session keeps in all: 40 for each of the [`MAX_RECEIVER_CHAINS`] chains,
+/// so the per-chain bound is the only one that ever evicts (vodozemac's effective total).
+pub const OLM_MAX_SKIPPED_KEYS: usize = OLM_MAX_SKIPPED_PER_CHAIN * MAX_RECEIVER_CHAINS;
+
+/// How far ahead of its chain's position an Olm message's index may be: 2000 in libolm and vodozemac
+/// (`MAX_MESSAGE_GAP`). It bounds the hashing one forged message can cause.
+pub const OLM_MAX_MESSAGE_GAP: u32 = 2000;
+
+/// One-time keys an Olm account keeps (private halves). When it holds this many and more are generated,
+/// the oldest are evicted and reported. libolm keeps 100; vodozemac keeps up to 5000, which at about
+/// 80 bytes a key is too much state for a microcontroller. Applications that need more pick a larger
+/// capacity with the account's const parameter.
+pub const OLM_MAX_ONE_TIME_KEYS: usize = 100;
+
+/// How many one-time keys an Olm account advises publishing at once: half its capacity, as libolm and
+/// vodozemac advise, so that keys claimed but not yet used are not evicted by the next batch.
+pub const OLM_PUBLISH_ONE_TIME_KEYS: usize = OLM_MAX_ONE_TIME_KEYS / 2;

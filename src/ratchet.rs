@@ -72,6 +72,9 @@ pub trait Suite {
     const MAX_SKIPPED_PER_CHAIN: usize;
     /// How far ahead of a chain's position a message index may be.
     const MAX_MESSAGE_GAP: u32;
+    /// Whether the skipped keys of a receiving chain are dropped when that chain is evicted (as
+    /// vodozemac does for Olm) rather than kept until the skipped-key store evicts them.
+    const DROP_SKIPPED_WITH_CHAIN: bool = false;
 }
 
 /// The native profile's suite.
@@ -82,6 +85,18 @@ impl Suite for NativeSuite {
     const ROOT_INFO: &'static [u8] = b"safemeet native v1 root ratchet";
     const MAX_SKIPPED_PER_CHAIN: usize = limits::NATIVE_MAX_SKIPPED_PER_CHAIN;
     const MAX_MESSAGE_GAP: u32 = limits::NATIVE_MAX_MESSAGE_GAP;
+}
+
+/// Matrix Olm's suite (`specs/matrix.md` §1.3–1.8), with vodozemac's limits: a late message is readable
+/// exactly when vodozemac could read it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OlmSuite {}
+
+impl Suite for OlmSuite {
+    const ROOT_INFO: &'static [u8] = b"OLM_RATCHET";
+    const MAX_SKIPPED_PER_CHAIN: usize = limits::OLM_MAX_SKIPPED_PER_CHAIN;
+    const MAX_MESSAGE_GAP: u32 = limits::OLM_MAX_MESSAGE_GAP;
+    const DROP_SKIPPED_WITH_CHAIN: bool = true;
 }
 
 /// Our current sending chain: its ratchet key pair and chain key (and header key, when headers are
@@ -327,6 +342,12 @@ impl<S: Suite, const C: usize, const K: usize> DoubleRatchet<S, C, K> {
         self.sender.as_ref().map(|s| s.ratchet_public)
     }
 
+    /// The index the next sent message will carry: the sending chain's position, or 0 when the next
+    /// send starts a new chain.
+    pub fn next_send_index(&self) -> u32 {
+        self.sender.as_ref().map_or(0, |s| s.chain.index())
+    }
+
     /// The number of receiving chains kept.
     pub fn receiving_chains(&self) -> usize {
         self.receivers.iter().flatten().count()
@@ -401,10 +422,15 @@ impl<S: Suite, const C: usize, const K: usize> DoubleRatchet<S, C, K> {
         if C == 0 {
             return;
         }
-        // The oldest chain (last slot) falls off; its skipped keys stay in the skipped store.
+        // The oldest chain (last slot) falls off. Its skipped keys stay in the skipped store unless
+        // the suite drops them with it.
         self.receivers.rotate_right(1);
         if let Some(first) = self.receivers.first_mut() {
-            *first = Some(chain);
+            if let Some(evicted) = first.replace(chain)
+                && S::DROP_SKIPPED_WITH_CHAIN
+            {
+                self.skipped.remove_chain(&evicted.ratchet_key);
+            }
         }
     }
 

@@ -131,6 +131,19 @@ impl<const K: usize> SkippedKeys<K> {
         }
     }
 
+    /// Removes (and zeroizes) every key of the chain named by `ratchet_key`.
+    pub(crate) fn remove_chain(&mut self, ratchet_key: &Curve25519PublicKey) {
+        let mut i = 0;
+        while i < self.len {
+            if self.get(i).is_some_and(|e| &e.ratchet_key == ratchet_key) {
+                // The last entry moves into `i`: look at `i` again.
+                self.remove(i);
+            } else {
+                i += 1;
+            }
+        }
+    }
+
     /// Restores an entry as it was (for unpickling), keeping its age order. `false` when full.
     pub(crate) fn restore(&mut self, entry: SkippedKey) -> bool {
         self.next_age = self.next_age.max(entry.age.wrapping_add(1));
