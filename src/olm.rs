@@ -35,7 +35,7 @@
 //! [`Session::encrypt`] returns an [`OlmMessage`] whose [`OlmMessage::to_base64`] is the `body` a Matrix
 //! client puts in `m.room.encrypted`, beside the `type` from [`OlmMessage::message_type`].
 
-mod account;
+pub(crate) mod account;
 mod session;
 pub mod wire;
 

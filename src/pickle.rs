@@ -37,6 +37,8 @@ pub(crate) const OVERHEAD: usize = HEADER_LEN + XNONCE_LEN + TAG_LEN;
 pub(crate) enum Kind {
     NativeAccount = 0x01,
     NativeSession = 0x02,
+    OlmAccount = 0x03,
+    OlmSession = 0x04,
 }
 
 /// A type with a pickled form.
@@ -133,4 +135,65 @@ pub(crate) fn read_flag(r: &mut Reader<'_>) -> Result<bool, CodecError> {
     }
 }
 
+/// The public pickle methods, the same for every pickled type.
+macro_rules! pickle_api {
+    ([$($generics:tt)*] $ty:ty) => {
+        impl<$($generics)*> $ty {
+            /// The length of this value's pickle.
+            pub fn pickle_len(&self) -> usize {
+                $crate::pickle::pickle_len(self)
+            }
+
+            /// Seals a snapshot of this value into `out` under `key` (with a random nonce from `rng`)
+            /// and returns its length. A too-small `out` is [`crate::PickleError::BufferTooSmall`].
+            pub fn pickle_into<R: rand_core::CryptoRng + ?Sized>(
+                &self,
+                rng: &mut R,
+                key: &[u8; $crate::pickle::PICKLE_KEY_LEN],
+                out: &mut [u8],
+            ) -> Result<usize, $crate::Error> {
+                $crate::pickle::pickle_into(self, rng, key, out)
+            }
+
+            /// Opens a pickle made by `pickle_into` under `key`, decrypting in place; `pickle` is
+            /// zeroized afterwards whatever the outcome. Anything but a genuine pickle of this type
+            /// under this key is [`crate::PickleError::Invalid`].
+            pub fn from_pickle(
+                key: &[u8; $crate::pickle::PICKLE_KEY_LEN],
+                pickle: &mut [u8],
+            ) -> Result<Self, $crate::Error> {
+                $crate::pickle::from_pickle(key, pickle)
+            }
+
+            /// The pickle as a `Vec`.
+            #[cfg(feature = "alloc")]
+            pub fn pickle<R: rand_core::CryptoRng + ?Sized>(
+                &self,
+                rng: &mut R,
+                key: &[u8; $crate::pickle::PICKLE_KEY_LEN],
+            ) -> alloc::vec::Vec<u8> {
+                let mut out = alloc::vec![0u8; self.pickle_len()];
+                let n = self.pickle_into(rng, key, &mut out).unwrap_or(0);
+                out.truncate(n);
+                out
+            }
+
+            /// Opens a pickle from a borrowed slice (copied, then zeroized).
+            #[cfg(feature = "alloc")]
+            pub fn from_pickle_bytes(
+                key: &[u8; $crate::pickle::PICKLE_KEY_LEN],
+                pickle: &[u8],
+            ) -> Result<Self, $crate::Error> {
+                // `from_pickle` zeroizes the copy.
+                let mut copy = pickle.to_vec();
+                Self::from_pickle(key, &mut copy)
+            }
+        }
+    };
+    ($ty:ty) => {
+        pickle_api!([] $ty);
+    };
+}
+
 mod native;
+mod olm;

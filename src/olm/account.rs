@@ -104,8 +104,20 @@ impl<const N: usize> Account<N> {
     }
 
     pub(crate) fn from_parts(identity: Curve25519SecretKey, signing: Ed25519SecretKey) -> Self {
+        {
+        let public = identity.public_key();
+        Self::from_stored_parts(identity, public, signing)
+    }
+    }
+
+    /// An account from its keys, the identity key's public half already known (from a pickle).
+    pub(crate) fn from_stored_parts(
+        identity: Curve25519SecretKey,
+        identity_public: Curve25519PublicKey,
+        signing: Ed25519SecretKey,
+    ) -> Self {
         Self {
-            identity_public: identity.public_key(),
+            identity_public,
             identity,
             signing_public: signing.public_key(),
             signing,
