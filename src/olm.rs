@@ -39,9 +39,9 @@ pub(crate) mod account;
 mod session;
 pub mod wire;
 
+pub use account::{Account, IdentityKeys, InboundSession};
 #[cfg(feature = "alloc")]
 pub use account::{InboundCreationResult, OneTimeKeyGenerationResult};
-pub use account::{Account, IdentityKeys, InboundSession};
 pub use session::{Session, SessionKeys};
 
 use core::fmt;

@@ -95,14 +95,20 @@ fn pair(alice_ours: bool, bob_ours: bool, fallback: bool, seed: u64) -> (End, En
         } else {
             our_one_time_key(&mut bob, &mut rng)
         };
-        (alice_identity, alice, first_message) = alice_sends(alice_ours, bob.curve25519_key(), otk, &mut rng, first);
-        let created = bob.create_inbound_session(&alice_identity, first_message.as_bytes()).unwrap();
+        (alice_identity, alice, first_message) =
+            alice_sends(alice_ours, bob.curve25519_key(), otk, &mut rng, first);
+        let created = bob
+            .create_inbound_session(&alice_identity, first_message.as_bytes())
+            .unwrap();
         assert_eq!(created.plaintext, first);
         assert_eq!(bob.stored_one_time_key_count(), 0);
         if fallback {
             assert!(bob.fallback_key().is_none(), "published, and still held");
         }
-        let bob_end = End::Ours(Box::new(created.session), ChaCha20Rng::seed_from_u64(seed ^ 0xB0B));
+        let bob_end = End::Ours(
+            Box::new(created.session),
+            ChaCha20Rng::seed_from_u64(seed ^ 0xB0B),
+        );
         assert_eq!(alice.session_id(), bob_end.session_id());
         (alice, bob_end)
     } else {
@@ -115,13 +121,22 @@ fn pair(alice_ours: bool, bob_ours: bool, fallback: bool, seed: u64) -> (End, En
         } else {
             v_one_time_key(&mut bob)
         };
-        (alice_identity, alice, first_message) =
-            alice_sends(alice_ours, from_v(bob.curve25519_key()), from_v(otk), &mut rng, first);
+        (alice_identity, alice, first_message) = alice_sends(
+            alice_ours,
+            from_v(bob.curve25519_key()),
+            from_v(otk),
+            &mut rng,
+            first,
+        );
         let v::OlmMessage::PreKey(pre_key) = msg_to_v(&first_message) else {
             panic!("the first message is a pre-key message");
         };
         let created = bob
-            .create_inbound_session(v::SessionConfig::version_1(), to_v(alice_identity), &pre_key)
+            .create_inbound_session(
+                v::SessionConfig::version_1(),
+                to_v(alice_identity),
+                &pre_key,
+            )
             .unwrap();
         assert_eq!(created.plaintext, first);
         let bob_end = End::Theirs(Box::new(created.session));
@@ -139,7 +154,9 @@ fn alice_sends(
 ) -> (Curve25519PublicKey, End, OlmMessage) {
     if ours {
         let alice = Account::<100>::new(rng);
-        let session = alice.create_outbound_session(rng, &bob_identity, &bob_otk).unwrap();
+        let session = alice
+            .create_outbound_session(rng, &bob_identity, &bob_otk)
+            .unwrap();
         let mut end = End::Ours(Box::new(session), rng.clone());
         let m = end.encrypt(plaintext);
         assert_eq!(m.message_type(), MessageType::PreKey);
@@ -147,7 +164,11 @@ fn alice_sends(
     } else {
         let alice = v::Account::new();
         let session = alice
-            .create_outbound_session(v::SessionConfig::version_1(), to_v(bob_identity), to_v(bob_otk))
+            .create_outbound_session(
+                v::SessionConfig::version_1(),
+                to_v(bob_identity),
+                to_v(bob_otk),
+            )
             .unwrap();
         let mut end = End::Theirs(Box::new(session));
         let m = end.encrypt(plaintext);
@@ -190,7 +211,11 @@ fn conversations_of_1000_messages_with_random_direction_changes() {
             let mut plaintext = vec![0u8; len];
             rng.fill_bytes(&mut plaintext);
             plaintext.extend_from_slice(&i.to_be_bytes());
-            let (from, to) = if alice_speaks { (&mut alice, &mut bob) } else { (&mut bob, &mut alice) };
+            let (from, to) = if alice_speaks {
+                (&mut alice, &mut bob)
+            } else {
+                (&mut bob, &mut alice)
+            };
             let m = from.encrypt(&plaintext);
             assert_eq!(to.decrypt(&m).unwrap(), plaintext, "message {i}");
         }
@@ -221,7 +246,10 @@ fn schedule(seed: u64) -> Vec<Op> {
         };
         ops.push(Op::Send { alice, count });
         if round == 20 {
-            ops.push(Op::Send { alice, count: OLM_MAX_MESSAGE_GAP as usize + 3 });
+            ops.push(Op::Send {
+                alice,
+                count: OLM_MAX_MESSAGE_GAP as usize + 3,
+            });
         }
         for _ in 0..(rng.next_u32() % 6) {
             let pick = rng.next_u32() as usize;
@@ -234,7 +262,10 @@ fn schedule(seed: u64) -> Vec<Op> {
         }
     }
     for _ in 0..200 {
-        ops.push(Op::Deliver { alice: rng.next_u32() % 2 == 0, pick: rng.next_u32() as usize });
+        ops.push(Op::Deliver {
+            alice: rng.next_u32() % 2 == 0,
+            pick: rng.next_u32() as usize,
+        });
     }
     ops
 }
@@ -253,14 +284,22 @@ fn run(mut alice: End, mut bob: End, ops: &[Op]) -> Vec<bool> {
                 for _ in 0..count {
                     counter += 1;
                     let plaintext = counter.to_be_bytes().to_vec();
-                    let (end, queue) = if a { (&mut alice, &mut to[1]) } else { (&mut bob, &mut to[0]) };
+                    let (end, queue) = if a {
+                        (&mut alice, &mut to[1])
+                    } else {
+                        (&mut bob, &mut to[0])
+                    };
                     queue.push((end.encrypt(&plaintext), plaintext));
                 }
             }
             Op::Deliver { alice: a, pick } | Op::Replay { alice: a, pick } => {
                 let side = usize::from(!a);
                 let replay = matches!(op, Op::Replay { .. });
-                let queue = if replay { &mut delivered[side] } else { &mut to[side] };
+                let queue = if replay {
+                    &mut delivered[side]
+                } else {
+                    &mut to[side]
+                };
                 if queue.is_empty() {
                     continue;
                 }
@@ -268,7 +307,11 @@ fn run(mut alice: End, mut bob: End, ops: &[Op]) -> Vec<bool> {
                     queue[pick % queue.len()].clone()
                 } else {
                     // Prefer the newest messages half the time, so bursts arrive out of order.
-                    let i = if pick % 2 == 0 { queue.len() - 1 - (pick / 2) % queue.len() } else { pick % queue.len() };
+                    let i = if pick % 2 == 0 {
+                        queue.len() - 1 - (pick / 2) % queue.len()
+                    } else {
+                        pick % queue.len()
+                    };
                     queue.remove(i)
                 };
                 let end = if a { &mut alice } else { &mut bob };
@@ -297,7 +340,10 @@ fn out_of_order_delivery_has_the_same_outcome_as_vodozemac() {
         let failures = reference.iter().filter(|ok| !**ok).count();
         assert!(failures > 0, "the schedule must reach some limit");
         let successes = reference.len() - failures;
-        assert!(failures > 20 && successes > 50, "{successes} decrypted, {failures} refused");
+        assert!(
+            failures > 20 && successes > 50,
+            "{successes} decrypted, {failures} refused"
+        );
         for (alice_ours, bob_ours) in [(true, true), (true, false), (false, true)] {
             let (a, b) = pair(alice_ours, bob_ours, false, 200 + seed);
             let outcomes = run(a, b, &ops);
@@ -314,13 +360,17 @@ fn limits_reject_like_vodozemac() {
     for (alice_ours, bob_ours) in MIXED {
         // Skipped keys: 45 messages, the last first; only the 40 before it stay readable.
         let (mut alice, mut bob) = pair(alice_ours, bob_ours, false, 4);
-        let burst: Vec<_> = (0..45u32).map(|i| alice.encrypt(&i.to_be_bytes())).collect();
+        let burst: Vec<_> = (0..45u32)
+            .map(|i| alice.encrypt(&i.to_be_bytes()))
+            .collect();
         assert!(bob.decrypt(&burst[44]).is_ok());
         for (i, m) in burst.iter().enumerate().take(44) {
             assert_eq!(bob.decrypt(m).is_ok(), i >= 4, "message {i}");
         }
         // The gap: 2001 ahead fails, exactly 2000 ahead works.
-        let far: Vec<_> = (0..=OLM_MAX_MESSAGE_GAP + 1).map(|i| alice.encrypt(&i.to_be_bytes())).collect();
+        let far: Vec<_> = (0..=OLM_MAX_MESSAGE_GAP + 1)
+            .map(|i| alice.encrypt(&i.to_be_bytes()))
+            .collect();
         assert!(bob.decrypt(far.last().unwrap()).is_err());
         assert!(bob.decrypt(&far[OLM_MAX_MESSAGE_GAP as usize]).is_ok());
     }
@@ -329,11 +379,21 @@ fn limits_reject_like_vodozemac() {
 #[test]
 fn our_errors_name_the_limit() {
     let (alice, bob) = pair(false, true, false, 5);
-    let (End::Theirs(mut alice), End::Ours(mut bob, _)) = (alice, bob) else { unreachable!() };
-    let far: Vec<_> = (0..=OLM_MAX_MESSAGE_GAP + 1).map(|_| msg_from_v(&alice.encrypt(b"x").unwrap())).collect();
-    assert_eq!(bob.decrypt(far.last().unwrap()), Err(Error::Ratchet(RatchetError::TooFarAhead)));
+    let (End::Theirs(mut alice), End::Ours(mut bob, _)) = (alice, bob) else {
+        unreachable!()
+    };
+    let far: Vec<_> = (0..=OLM_MAX_MESSAGE_GAP + 1)
+        .map(|_| msg_from_v(&alice.encrypt(b"x").unwrap()))
+        .collect();
+    assert_eq!(
+        bob.decrypt(far.last().unwrap()),
+        Err(Error::Ratchet(RatchetError::TooFarAhead))
+    );
     assert!(bob.decrypt(&far[5]).is_ok());
-    assert_eq!(bob.decrypt(&far[5]), Err(Error::Ratchet(RatchetError::MessageKeyNotFound)));
+    assert_eq!(
+        bob.decrypt(&far[5]),
+        Err(Error::Ratchet(RatchetError::MessageKeyNotFound))
+    );
     // Chains: a sixth chain evicts the first, with its skipped keys.
     let mut late = None;
     for round in 0..=MAX_RECEIVER_CHAINS {
@@ -343,7 +403,9 @@ fn our_errors_name_the_limit() {
         if round == 0 {
             late = Some(m1);
         }
-        let reply = bob.encrypt(&mut ChaCha20Rng::seed_from_u64(round as u64), b"r").unwrap();
+        let reply = bob
+            .encrypt(&mut ChaCha20Rng::seed_from_u64(round as u64), b"r")
+            .unwrap();
         alice.decrypt(&msg_to_v(&reply)).unwrap();
     }
     assert!(bob.decrypt(&late.unwrap()).is_err());
@@ -362,7 +424,11 @@ fn several_sessions_between_two_devices_route_pre_key_messages() {
         .iter()
         .map(|k| {
             alice
-                .create_outbound_session(v::SessionConfig::version_1(), to_v(bob.curve25519_key()), to_v(*k))
+                .create_outbound_session(
+                    v::SessionConfig::version_1(),
+                    to_v(bob.curve25519_key()),
+                    to_v(*k),
+                )
                 .unwrap()
         })
         .collect();
@@ -373,14 +439,21 @@ fn several_sessions_between_two_devices_route_pre_key_messages() {
             let text = format!("session {i} round {round}");
             let m = msg_from_v(&s.encrypt(&text).unwrap());
             assert_eq!(m.message_type(), MessageType::PreKey);
-            let matching: Vec<_> = ours.iter().enumerate().filter(|(_, o)| o.matches_pre_key_message(m.as_bytes())).map(|(j, _)| j).collect();
+            let matching: Vec<_> = ours
+                .iter()
+                .enumerate()
+                .filter(|(_, o)| o.matches_pre_key_message(m.as_bytes()))
+                .map(|(j, _)| j)
+                .collect();
             assert!(matching.len() <= 1);
             if let Some(&j) = matching.first() {
                 assert_eq!(ours[j].decrypt(&m).unwrap(), text.as_bytes());
                 assert_eq!(ours[j].session_id().to_string(), s.session_id());
             } else {
                 assert_eq!(round, 0, "only the first message creates a session");
-                let created = bob.create_inbound_session(&alice_key, m.as_bytes()).unwrap();
+                let created = bob
+                    .create_inbound_session(&alice_key, m.as_bytes())
+                    .unwrap();
                 assert_eq!(created.plaintext, text.as_bytes());
                 ours.push(created.session);
             }
@@ -390,11 +463,16 @@ fn several_sessions_between_two_devices_route_pre_key_messages() {
     assert_eq!(bob.stored_one_time_key_count(), 0);
     // A pre-key message of one session is refused by the others.
     let m = msg_from_v(&theirs[0].encrypt(b"x").unwrap());
-    assert_eq!(ours[1].decrypt(&m), Err(Error::Olm(OlmError::SessionMismatch)));
+    assert_eq!(
+        ours[1].decrypt(&m),
+        Err(Error::Olm(OlmError::SessionMismatch))
+    );
     // The used one-time key is gone: the first message again cannot create a session.
     let mut bob_again = bob;
     assert_eq!(
-        bob_again.create_inbound_session(&alice_key, m.as_bytes()).map(|_| ()),
+        bob_again
+            .create_inbound_session(&alice_key, m.as_bytes())
+            .map(|_| ()),
         Err(Error::Olm(OlmError::UnknownOneTimeKey))
     );
 
@@ -406,18 +484,33 @@ fn several_sessions_between_two_devices_route_pre_key_messages() {
     let our_alice = Account::<100>::new(&mut rng);
     let mut sessions: Vec<_> = votks
         .iter()
-        .map(|k| our_alice.create_outbound_session(&mut rng, &from_v(vbob.curve25519_key()), &from_v(*k)).unwrap())
+        .map(|k| {
+            our_alice
+                .create_outbound_session(&mut rng, &from_v(vbob.curve25519_key()), &from_v(*k))
+                .unwrap()
+        })
         .collect();
     let mut vsessions: Vec<v::Session> = Vec::new();
     for round in 0..3 {
         for s in &mut sessions {
             let m = msg_to_v(&s.encrypt(&mut rng, b"hi").unwrap());
-            let v::OlmMessage::PreKey(p) = &m else { panic!() };
-            match vsessions.iter_mut().find(|vs| vs.session_keys() == p.session_keys()) {
+            let v::OlmMessage::PreKey(p) = &m else {
+                panic!()
+            };
+            match vsessions
+                .iter_mut()
+                .find(|vs| vs.session_keys() == p.session_keys())
+            {
                 Some(vs) => assert_eq!(vs.decrypt(&m).unwrap(), b"hi"),
                 None => {
                     assert_eq!(round, 0);
-                    let c = vbob.create_inbound_session(v::SessionConfig::version_1(), to_v(our_alice.curve25519_key()), p).unwrap();
+                    let c = vbob
+                        .create_inbound_session(
+                            v::SessionConfig::version_1(),
+                            to_v(our_alice.curve25519_key()),
+                            p,
+                        )
+                        .unwrap();
                     assert_eq!(c.session.session_id(), s.session_id().to_string());
                     vsessions.push(c.session);
                 }
@@ -461,9 +554,15 @@ fn tampered_pre_key_messages_create_no_session_on_either_side() {
         let mut our_bob = Account::<100>::new(&mut rng);
         let mut their_bob = v::Account::new();
         let (bob_key, otk) = if bob_ours {
-            (our_bob.curve25519_key(), our_one_time_key(&mut our_bob, &mut rng))
+            (
+                our_bob.curve25519_key(),
+                our_one_time_key(&mut our_bob, &mut rng),
+            )
         } else {
-            (from_v(their_bob.curve25519_key()), from_v(v_one_time_key(&mut their_bob)))
+            (
+                from_v(their_bob.curve25519_key()),
+                from_v(v_one_time_key(&mut their_bob)),
+            )
         };
         let (alice_key, _alice, m) = alice_sends(!bob_ours, bob_key, otk, &mut rng, b"first");
         let step = if cfg!(debug_assertions) { 3 } else { 1 };
@@ -471,10 +570,15 @@ fn tampered_pre_key_messages_create_no_session_on_either_side() {
             let mut bytes = m.as_bytes().to_vec();
             bytes[i] ^= 0x40;
             if bob_ours {
-                assert!(our_bob.create_inbound_session(&alice_key, &bytes).is_err(), "byte {i}");
+                assert!(
+                    our_bob.create_inbound_session(&alice_key, &bytes).is_err(),
+                    "byte {i}"
+                );
             } else if let Ok(v::OlmMessage::PreKey(p)) = v::OlmMessage::from_parts(0, &bytes) {
                 assert!(
-                    their_bob.create_inbound_session(v::SessionConfig::version_1(), to_v(alice_key), &p).is_err(),
+                    their_bob
+                        .create_inbound_session(v::SessionConfig::version_1(), to_v(alice_key), &p)
+                        .is_err(),
                     "byte {i}"
                 );
             }
@@ -482,10 +586,20 @@ fn tampered_pre_key_messages_create_no_session_on_either_side() {
         // The one-time key survived every forgery: the genuine message still creates the session.
         if bob_ours {
             assert_eq!(our_bob.stored_one_time_key_count(), 1);
-            assert_eq!(our_bob.create_inbound_session(&alice_key, m.as_bytes()).unwrap().plaintext, b"first");
+            assert_eq!(
+                our_bob
+                    .create_inbound_session(&alice_key, m.as_bytes())
+                    .unwrap()
+                    .plaintext,
+                b"first"
+            );
         } else {
-            let v::OlmMessage::PreKey(p) = msg_to_v(&m) else { panic!() };
-            their_bob.create_inbound_session(v::SessionConfig::version_1(), to_v(alice_key), &p).unwrap();
+            let v::OlmMessage::PreKey(p) = msg_to_v(&m) else {
+                panic!()
+            };
+            their_bob
+                .create_inbound_session(v::SessionConfig::version_1(), to_v(alice_key), &p)
+                .unwrap();
         }
     }
 }
@@ -498,7 +612,8 @@ fn identity_key_mismatch_is_refused() {
     let (_alice_key, _alice, m) = alice_sends(false, bob.curve25519_key(), otk, &mut rng, b"x");
     let mallory = Account::<100>::new(&mut rng);
     assert_eq!(
-        bob.create_inbound_session(&mallory.curve25519_key(), m.as_bytes()).map(|_| ()),
+        bob.create_inbound_session(&mallory.curve25519_key(), m.as_bytes())
+            .map(|_| ()),
         Err(Error::Olm(OlmError::IdentityKeyMismatch))
     );
     assert_eq!(bob.stored_one_time_key_count(), 1);
@@ -519,5 +634,8 @@ fn base64_bodies_cross_between_implementations() {
     let parsed = OlmMessage::from_parts(t as u64, &body).unwrap();
     assert_eq!(parsed.to_base64(), body);
     assert_eq!(alice.decrypt(&parsed).unwrap(), b"over the wire");
-    assert_eq!(OlmMessage::from_parts(2, &body).map(|_| ()), Err(Error::Olm(OlmError::UnknownMessageType)));
+    assert_eq!(
+        OlmMessage::from_parts(2, &body).map(|_| ()),
+        Err(Error::Olm(OlmError::UnknownMessageType))
+    );
 }

@@ -70,7 +70,9 @@ fn world() -> World {
 #[test]
 fn round_trips_keep_behaviour() {
     let mut w = world();
-    let pickle = w.bob_session.pickle(&mut ChaCha20Rng::from_seed([7; 32]), &KEY);
+    let pickle = w
+        .bob_session
+        .pickle(&mut ChaCha20Rng::from_seed([7; 32]), &KEY);
     let mut restored = Session::from_pickle_bytes(&KEY, &pickle).unwrap();
     assert_eq!(
         restored.pickle(&mut ChaCha20Rng::from_seed([7; 32]), &KEY),
@@ -118,22 +120,39 @@ fn damaged_pickles_are_rejected() {
         assert_eq!(Session::from_pickle_bytes(&KEY, &bad).map(|_| ()), invalid);
     }
     for len in (0..session.len()).step_by(7) {
-        assert_eq!(Session::from_pickle_bytes(&KEY, &session[..len]).map(|_| ()), invalid);
+        assert_eq!(
+            Session::from_pickle_bytes(&KEY, &session[..len]).map(|_| ()),
+            invalid
+        );
     }
-    assert_eq!(Session::from_pickle_bytes(&[1; 32], &session).map(|_| ()), invalid);
+    assert_eq!(
+        Session::from_pickle_bytes(&[1; 32], &session).map(|_| ()),
+        invalid
+    );
     // Kinds do not mix: not an account, not a native session.
-    assert_eq!(Account::<100>::from_pickle_bytes(&KEY, &session).map(|_| ()), invalid);
-    assert_eq!(Session::from_pickle_bytes(&KEY, &account).map(|_| ()), invalid);
+    assert_eq!(
+        Account::<100>::from_pickle_bytes(&KEY, &session).map(|_| ()),
+        invalid
+    );
+    assert_eq!(
+        Session::from_pickle_bytes(&KEY, &account).map(|_| ()),
+        invalid
+    );
     assert_eq!(
         safemeet::session::Session::from_pickle_bytes(&KEY, &session).map(|_| ()),
         invalid
     );
     // An account with more one-time keys than the type holds is refused.
-    assert_eq!(Account::<10>::from_pickle_bytes(&KEY, &account).map(|_| ()), invalid);
+    assert_eq!(
+        Account::<10>::from_pickle_bytes(&KEY, &account).map(|_| ()),
+        invalid
+    );
     let mut small = vec![0u8; w.bob.pickle_len() - 1];
     assert_eq!(
         w.bob.pickle_into(&mut w.rng, &KEY, &mut small),
-        Err(Error::Pickle(PickleError::BufferTooSmall { needed: w.bob.pickle_len() }))
+        Err(Error::Pickle(PickleError::BufferTooSmall {
+            needed: w.bob.pickle_len()
+        }))
     );
 }
 
@@ -171,7 +190,11 @@ fn write_fixtures() {
         serde_json::to_string_pretty(&expected).unwrap() + "\n",
     )
     .unwrap();
-    std::fs::write(format!("{FIXTURES}/olm-account-v1.pickle"), w.bob.pickle(&mut w.rng, &KEY)).unwrap();
+    std::fs::write(
+        format!("{FIXTURES}/olm-account-v1.pickle"),
+        w.bob.pickle(&mut w.rng, &KEY),
+    )
+    .unwrap();
     std::fs::write(
         format!("{FIXTURES}/olm-session-v1.pickle"),
         w.bob_session.pickle(&mut w.rng, &KEY),
@@ -202,5 +225,8 @@ fn version_1_fixtures_still_load() {
     let mut session = Session::from_pickle_bytes(&key, &read("olm-session-v1.pickle")).unwrap();
     assert_eq!(session.session_id().to_string(), expected.session_id);
     let late = OlmMessage::from_parts(expected.late_message_type, &expected.late_message).unwrap();
-    assert_eq!(session.decrypt(&late).unwrap(), expected.late_plaintext.as_bytes());
+    assert_eq!(
+        session.decrypt(&late).unwrap(),
+        expected.late_plaintext.as_bytes()
+    );
 }

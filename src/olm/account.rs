@@ -11,9 +11,9 @@ use crate::primitives::curve25519::{Curve25519PublicKey, Curve25519SecretKey};
 use crate::primitives::ed25519::{Ed25519PublicKey, Ed25519SecretKey, Ed25519Signature};
 use crate::x3dh::olm as tdh;
 
+use super::KeyId;
 use super::session::{Session, SessionKeys};
 use super::wire::{decode_message, decode_pre_key_message};
-use super::KeyId;
 
 /// A device's public identity: the Curve25519 key sessions are made with and the Ed25519 key that
 /// signs (published as `curve25519:<DEVICE>` and `ed25519:<DEVICE>`).
@@ -105,9 +105,9 @@ impl<const N: usize> Account<N> {
 
     pub(crate) fn from_parts(identity: Curve25519SecretKey, signing: Ed25519SecretKey) -> Self {
         {
-        let public = identity.public_key();
-        Self::from_stored_parts(identity, public, signing)
-    }
+            let public = identity.public_key();
+            Self::from_stored_parts(identity, public, signing)
+        }
     }
 
     /// An account from its keys, the identity key's public half already known (from a pickle).
@@ -343,7 +343,10 @@ impl<const N: usize> Account<N> {
 
     /// The secret of the one-time or fallback key with public half `public`, and whether it is a
     /// one-time key (at that position).
-    fn find_key(&self, public: &Curve25519PublicKey) -> Option<(&Curve25519SecretKey, Option<usize>)> {
+    fn find_key(
+        &self,
+        public: &Curve25519PublicKey,
+    ) -> Option<(&Curve25519SecretKey, Option<usize>)> {
         if let Some(pos) = self.stored().position(|k| &k.public == public) {
             return self
                 .one_time
@@ -427,7 +430,8 @@ impl<const N: usize> Account<N> {
         their_identity_key: &Curve25519PublicKey,
         pre_key_message: &[u8],
     ) -> Result<InboundCreationResult, Error> {
-        let mut out = alloc::vec![0u8; Session::decrypt_len(super::MessageType::PreKey, pre_key_message)?];
+        let mut out =
+            alloc::vec![0u8; Session::decrypt_len(super::MessageType::PreKey, pre_key_message)?];
         let InboundSession {
             session,
             plaintext_len,

@@ -312,7 +312,8 @@ impl Session {
     /// [`Session::decrypt_into`], returning the plaintext as a `Vec`.
     #[cfg(feature = "alloc")]
     pub fn decrypt(&mut self, message: &super::OlmMessage) -> Result<alloc::vec::Vec<u8>, Error> {
-        let mut out = alloc::vec![0u8; Self::decrypt_len(message.message_type(), message.as_bytes())?];
+        let mut out =
+            alloc::vec![0u8; Self::decrypt_len(message.message_type(), message.as_bytes())?];
         let n = self.decrypt_into(message.message_type(), message.as_bytes(), &mut out)?;
         out.truncate(n);
         Ok(out)

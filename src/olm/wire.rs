@@ -13,11 +13,11 @@
 //! tolerate, but which no Olm implementation writes). The MAC covers the bytes received, as in libolm; for
 //! a canonical message that is also what vodozemac, which re-encodes before checking, computes.
 
+use crate::Error;
 use crate::codec::proto::{Field, FieldValue, bytes_field_len, varint_field_len};
 use crate::codec::{Reader, Writer};
 use crate::error::{CodecError, OlmError};
 use crate::primitives::curve25519::Curve25519PublicKey;
-use crate::Error;
 
 /// The version byte of Olm v1 messages (with the 8-byte truncated MAC).
 pub const VERSION: u8 = 0x03;
@@ -211,7 +211,12 @@ mod tests {
     /// vodozemac's encoding unit test (`olm/messages/message.rs`), `specs/matrix.md` §8.1 P11.
     #[test]
     fn vodozemac_encoding_vector() {
-        let bytes = encode_message(*b"ratchetkeyhereprettyplease123456", 2, b"ciphertext", b"MACHEREE");
+        let bytes = encode_message(
+            *b"ratchetkeyhereprettyplease123456",
+            2,
+            b"ciphertext",
+            b"MACHEREE",
+        );
         assert_eq!(
             bytes,
             b"\x03\n\x20ratchetkeyhereprettyplease123456\x10\x02\"\nciphertextMACHEREE"
@@ -226,7 +231,9 @@ mod tests {
     #[test]
     fn fields_in_any_order_and_unknown_fields_are_accepted() {
         // index, unknown varint field 5, ciphertext, ratchet key.
-        let mut bytes = std::vec![VERSION, 0x10, 0x07, 0x28, 0x01, 0x22, 0x02, 0xAA, 0xBB, 0x0A, 0x20];
+        let mut bytes = std::vec![
+            VERSION, 0x10, 0x07, 0x28, 0x01, 0x22, 0x02, 0xAA, 0xBB, 0x0A, 0x20
+        ];
         bytes.extend_from_slice(&[9; 32]);
         bytes.extend_from_slice(&[0; 8]);
         let view = decode_message(&bytes).unwrap();
@@ -241,21 +248,33 @@ mod tests {
         assert_eq!(decode_message(&[]), Err(CodecError::UnexpectedEnd.into()));
         let mut v4 = good.clone();
         v4[0] = 4;
-        assert_eq!(decode_message(&v4), Err(OlmError::UnsupportedVersion.into()));
+        assert_eq!(
+            decode_message(&v4),
+            Err(OlmError::UnsupportedVersion.into())
+        );
         assert_eq!(decode_message(&good[..8]).map(|_| ()).is_err(), true);
         // Missing ciphertext: version, ratchet key, index, MAC.
         let mut missing = good[..1 + 34 + 2].to_vec();
         missing.extend_from_slice(&[0; 8]);
-        assert_eq!(decode_message(&missing), Err(CodecError::MissingField.into()));
+        assert_eq!(
+            decode_message(&missing),
+            Err(CodecError::MissingField.into())
+        );
         // A 31-byte ratchet key.
         let mut short = std::vec![VERSION, 0x0A, 31];
         short.extend_from_slice(&[1; 31]);
         short.extend_from_slice(&[0x10, 0, 0x22, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
-        assert_eq!(decode_message(&short), Err(CodecError::ValueOutOfRange.into()));
+        assert_eq!(
+            decode_message(&short),
+            Err(CodecError::ValueOutOfRange.into())
+        );
         // A fixed64 field (wire type 1).
         let mut fixed = good.clone();
         fixed.splice(1..1, [0x29, 0, 0, 0, 0, 0, 0, 0, 0]);
-        assert_eq!(decode_message(&fixed), Err(CodecError::UnsupportedWireType.into()));
+        assert_eq!(
+            decode_message(&fixed),
+            Err(CodecError::UnsupportedWireType.into())
+        );
     }
 
     /// vodozemac's pre-key and normal messages (`olm/messages/mod.rs` tests), `specs/matrix.md` §8.1 P11.
@@ -271,9 +290,7 @@ mod tests {
         assert_eq!(inner.index, 1);
         assert_eq!(
             inner.ciphertext,
-            hex(
-                "46167672065c21641b21adb747b538cb5328d51fed2c268c53ec63cd1579b261"
-            )
+            hex("46167672065c21641b21adb747b538cb5328d51fed2c268c53ec63cd1579b261")
         );
         // Re-encoding the parsed fields gives the same bytes: the vector is canonical.
         let mut again = std::vec![0u8; pre_key_message_len(view.message.len())];
@@ -296,16 +313,8 @@ mod tests {
         assert_eq!(normal.len(), 63);
         let view = decode_message(&normal).unwrap();
         assert_eq!(view.index, 1);
-        assert_eq!(
-            view.ciphertext,
-            hex("f97db36fb9045ffdc9be82eca5c34170")
-        );
-        let again = encode_message(
-            view.ratchet_key.to_bytes(),
-            1,
-            view.ciphertext,
-            view.mac,
-        );
+        assert_eq!(view.ciphertext, hex("f97db36fb9045ffdc9be82eca5c34170"));
+        let again = encode_message(view.ratchet_key.to_bytes(), 1, view.ciphertext, view.mac);
         assert_eq!(again, normal);
     }
 }

@@ -3,8 +3,8 @@
 use crate::Error;
 use crate::codec::{Reader, Writer};
 use crate::error::CodecError;
-use crate::olm::{Account, KeyId, Session, SessionKeys};
 use crate::olm::account::OneTimeKey;
+use crate::olm::{Account, KeyId, Session, SessionKeys};
 use crate::primitives::curve25519::{Curve25519PublicKey, Curve25519SecretKey};
 use crate::primitives::ed25519::Ed25519SecretKey;
 use crate::ratchet::DoubleRatchet;
