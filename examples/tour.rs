@@ -9,6 +9,7 @@
 use rand_chacha::ChaCha20Rng;
 use rand_core::{Rng, SeedableRng};
 use safemeet::codec::{base58, base64};
+use safemeet::olm;
 use safemeet::primitives::curve25519::{Curve25519PublicKey, Curve25519SecretKey, EphemeralSecret};
 use safemeet::primitives::ed25519::{Ed25519SecretKey, Ed25519Signature};
 use safemeet::primitives::{CryptoRng, aead, hkdf};
@@ -195,15 +196,16 @@ fn main() -> Result<(), Error> {
     assert_eq!(decoded[..], raw[..]);
 
     chapter2(&mut rng)?;
+    chapter_olm(&mut rng)?;
 
     chapter("Still to come");
     println!(
-        "  Later chapters arrive with the layers they show: Olm messages as a Matrix client sends"
+        "  Later chapters arrive with the layers they show: a room with Megolm, emoji verification,"
     );
     println!(
-        "  them, a room with Megolm, emoji verification, cross-signing and identity resets, and"
+        "  cross-signing and identity resets, and recovering everything on a new laptop with the"
     );
-    println!("  recovering everything on a new laptop with the recovery key.");
+    println!("  recovery key.");
     Ok(())
 }
 
@@ -349,4 +351,114 @@ fn describe<E: core::fmt::Display>(result: Result<(), E>) -> String {
         Ok(()) => "accepted".to_owned(),
         Err(e) => format!("rejected ({e})"),
     }
+}
+
+/// Chapter: Matrix Olm. Alice's laptop and Bob's phone talk the way every Matrix client does, and the
+/// tour prints the `m.room.encrypted` bodies the server would carry.
+fn chapter_olm(rng: &mut ChaCha20Rng) -> Result<(), Error> {
+    chapter("Chapter 3: Olm, as a Matrix client speaks it");
+
+    step(
+        "Bob's phone publishes its identity keys, a signed batch of one-time keys and a fallback key (here: the first of five).",
+    );
+    let laptop = olm::Account::<100>::new(rng);
+    let mut phone = olm::Account::<100>::new(rng);
+    phone.generate_one_time_keys_with(rng, 5, |_, _| {});
+    phone.generate_fallback_key(rng);
+    let (key_id, one_time_key) = phone
+        .one_time_keys()
+        .next()
+        .ok_or(CryptoError::InvalidLength)?;
+    let signed = format!(
+        "{{\"key\":\"{}\"}}",
+        base64::encode(one_time_key.as_bytes())
+    );
+    let signature = phone.sign(signed.as_bytes());
+    println!(
+        "  \"signed_curve25519:{key_id}\": {{\"key\": \"{}\", \"signatures\": {{… \"{}…\"}}}}",
+        base64::encode(one_time_key.as_bytes()),
+        &base64::encode(signature.as_bytes())[..16]
+    );
+    phone.ed25519_key().verify(signed.as_bytes(), &signature)?;
+    println!("  the signature over the canonical JSON verifies with the phone's ed25519 key");
+    phone.mark_keys_as_published();
+
+    step(
+        "Alice's laptop claims that one-time key and opens a session: no round trip needed, the first message is a pre-key message (type 0).",
+    );
+    let mut to_phone =
+        laptop.create_outbound_session(rng, &phone.curve25519_key(), &one_time_key)?;
+    let mut message = [0u8; 512];
+    let text = br#"{"type":"m.room_key_request","content":{}}"#;
+    let (kind, n) = to_phone.encrypt_into(rng, text, &mut message)?;
+    let body = base64::encode(&message[..n]);
+    println!(
+        "  {{\"algorithm\": \"m.olm.v1.curve25519-aes-sha2\", \"sender_key\": \"{}\",",
+        base64::encode(laptop.curve25519_key().as_bytes())
+    );
+    println!(
+        "   \"ciphertext\": {{\"{}\": {{\"type\": {}, \"body\": \"{}…\"}}}}}}  ({} bytes of base64)",
+        base64::encode(phone.curve25519_key().as_bytes()),
+        kind.as_u8(),
+        &body[..40],
+        body.len()
+    );
+
+    step(
+        "Bob's phone creates its side from that message; the one-time key is used up only now that it decrypted.",
+    );
+    let mut plaintext = [0u8; 512];
+    let wire = base64::decode(&body)?;
+    let inbound =
+        phone.create_inbound_session_into(&laptop.curve25519_key(), &wire, &mut plaintext)?;
+    let mut from_laptop = inbound.session;
+    println!(
+        "  decrypted: {}",
+        String::from_utf8_lossy(&plaintext[..inbound.plaintext_len])
+    );
+    println!(
+        "  both sides name the session {} ; one-time keys left on the phone: {}",
+        from_laptop.session_id(),
+        phone.stored_one_time_key_count()
+    );
+    assert_eq!(from_laptop.session_id(), to_phone.session_id());
+
+    step(
+        "The phone replies with a normal message (type 1); from then on the laptop sends normal messages too.",
+    );
+    for phone_speaks in [true, false] {
+        let (sender, receiver, who, text) = if phone_speaks {
+            (
+                &mut from_laptop,
+                &mut to_phone,
+                "phone",
+                &b"reply from the phone"[..],
+            )
+        } else {
+            (
+                &mut to_phone,
+                &mut from_laptop,
+                "laptop",
+                &b"and back from the laptop"[..],
+            )
+        };
+        let (kind, n) = sender.encrypt_into(rng, text, &mut message)?;
+        let len = receiver.decrypt_into(kind, &message[..n], &mut plaintext)?;
+        println!(
+            "  {who:<6} sends type {} ({n} bytes): {}",
+            kind.as_u8(),
+            String::from_utf8_lossy(&plaintext[..len])
+        );
+    }
+
+    step("The same base64 body, delivered twice, is refused the second time: its key is gone.");
+    let (kind, n) = to_phone.encrypt_into(rng, b"only once", &mut message)?;
+    from_laptop.decrypt_into(kind, &message[..n], &mut plaintext)?;
+    let again = from_laptop.decrypt_into(kind, &message[..n], &mut plaintext);
+    println!(
+        "  second delivery: {}",
+        again.map_or_else(|e| e.to_string(), |_| "decrypted?!".into())
+    );
+    assert!(again.is_err());
+    Ok(())
 }
