@@ -370,10 +370,10 @@ impl<S: Suite, const C: usize, const K: usize> DoubleRatchet<S, C, K> {
             self.ratchet_sending(rng)?;
         }
         let sender = self.sender.as_mut().ok_or(RatchetError::NoSendingChain)?;
-        let message_key = sender.chain.message_key();
-        if !sender.chain.advance() {
-            return Err(RatchetError::ChainExhausted);
-        }
+        let message_key = sender
+            .chain
+            .next_message_key()
+            .ok_or(RatchetError::ChainExhausted)?;
         Ok(SendKey {
             ratchet_key: sender.ratchet_public,
             index: message_key.index(),
@@ -589,10 +589,9 @@ impl<S: Suite, const C: usize, const K: usize> DoubleRatchet<S, C, K> {
                 return Err(RatchetError::ChainExhausted);
             }
         }
-        let message_key = chain.message_key();
-        if !chain.advance() {
-            return Err(RatchetError::ChainExhausted);
-        }
+        let message_key = chain
+            .next_message_key()
+            .ok_or(RatchetError::ChainExhausted)?;
         Ok((message_key, skip_from, chain))
     }
 

@@ -5,7 +5,7 @@ use core::fmt;
 use zeroize::{Zeroize, Zeroizing};
 
 use crate::primitives::hkdf::hkdf_sha256;
-use crate::primitives::hmac::hmac_sha256;
+use crate::primitives::hmac::{HmacSha256, hmac_sha256};
 use crate::primitives::secret::SecretBytes;
 
 /// The constant input that turns a chain key into a message key (Double Ratchet spec §5.2).
@@ -61,6 +61,27 @@ impl ChainKey {
         new_key.zeroize();
         self.index = next;
         true
+    }
+
+    /// The message key at the current index, then one step of the chain: [`ChainKey::message_key`] and
+    /// [`ChainKey::advance`] with the HMAC key schedule computed once instead of twice. Returns `None`
+    /// (and changes nothing) when the index would overflow.
+    pub fn next_message_key(&mut self) -> Option<MessageKey> {
+        let next = self.index.checked_add(1)?;
+        let keyed = HmacSha256::new(&self.key);
+        let mut mac = keyed.clone();
+        mac.update(&MESSAGE_KEY_SEED);
+        let message_key = MessageKey {
+            key: SecretBytes::from_bytes(mac.finalize()),
+            index: self.index,
+        };
+        let mut mac = keyed;
+        mac.update(&CHAIN_KEY_SEED);
+        let mut new_key = mac.finalize();
+        self.key.copy_from_slice(&new_key);
+        new_key.zeroize();
+        self.index = next;
+        Some(message_key)
     }
 
     /// A copy, for transactional work on a chain.
