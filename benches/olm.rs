@@ -305,7 +305,8 @@ fn pickles(c: &mut Criterion) {
     g.finish();
 
     let mut g = c.benchmark_group("olm-session-unpickle");
-    let pickle = bob.pickle(&mut r, &PICKLE_KEY);
+    let mut pickle = vec![0u8; bob.pickle_len()];
+    bob.pickle_into(&mut r, &PICKLE_KEY, &mut pickle).unwrap();
     let vz_pickle = vz_bob.pickle().encrypt(&PICKLE_KEY);
     g.bench_function("safemeet", |b| {
         b.iter_batched_ref(
@@ -341,7 +342,10 @@ fn pickles(c: &mut Criterion) {
     g.finish();
 
     let mut g = c.benchmark_group("olm-account-unpickle");
-    let pickle = account.pickle(&mut r, &PICKLE_KEY);
+    let mut pickle = vec![0u8; account.pickle_len()];
+    account
+        .pickle_into(&mut r, &PICKLE_KEY, &mut pickle)
+        .unwrap();
     let vz_pickle = vz_account.pickle().encrypt(&PICKLE_KEY);
     g.bench_function("safemeet", |b| {
         b.iter_batched_ref(

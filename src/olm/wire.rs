@@ -185,13 +185,6 @@ mod tests {
     use super::*;
     use std::vec::Vec;
 
-    fn hex(s: &str) -> Vec<u8> {
-        (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-            .collect()
-    }
-
     fn encode_message(ratchet_key: [u8; 32], index: u32, ciphertext: &[u8], mac: &[u8]) -> Vec<u8> {
         let mut buf = std::vec![0u8; message_len(index, ciphertext.len())];
         let mut w = Writer::new(&mut buf);
@@ -252,7 +245,7 @@ mod tests {
             decode_message(&v4),
             Err(OlmError::UnsupportedVersion.into())
         );
-        assert_eq!(decode_message(&good[..8]).map(|_| ()).is_err(), true);
+        assert!(decode_message(&good[..8]).is_err());
         // Missing ciphertext: version, ratchet key, index, MAC.
         let mut missing = good[..1 + 34 + 2].to_vec();
         missing.extend_from_slice(&[0; 8]);
@@ -275,46 +268,5 @@ mod tests {
             decode_message(&fixed),
             Err(CodecError::UnsupportedWireType.into())
         );
-    }
-
-    /// vodozemac's pre-key and normal messages (`olm/messages/mod.rs` tests), `specs/matrix.md` §8.1 P11.
-    #[test]
-    fn vodozemac_parse_vectors() {
-        let pre_key = crate::codec::base64::decode(
-            "AwoghAEuxPZ+w7M3pgUae4tDNiggUpOsQ/zci457VAtiAEYSIO3xOKRDBWKicIfxjSmYCYZ9DD4RMLjvvclbMlE5yIEWGiApLrCr853CKlPpW4Bi7S8ykRcejJ0lq7AfYLXKCjKdHSJPAwoghw3+P+cajhWj9Qzp5g87h+tbpiuh5wEaeUppqmWqug4QASIgRhZ2cgZcIWQbIa23R7U4y1Mo1R/tLCaMU+xjzRV5smGsCrJ6AHwktg",
-        )
-        .unwrap();
-        assert_eq!(pre_key.len(), 184);
-        let view = decode_pre_key_message(&pre_key).unwrap();
-        let inner = decode_message(view.message).unwrap();
-        assert_eq!(inner.index, 1);
-        assert_eq!(
-            inner.ciphertext,
-            hex("46167672065c21641b21adb747b538cb5328d51fed2c268c53ec63cd1579b261")
-        );
-        // Re-encoding the parsed fields gives the same bytes: the vector is canonical.
-        let mut again = std::vec![0u8; pre_key_message_len(view.message.len())];
-        let mut w = Writer::new(&mut again);
-        encode_pre_key_head(
-            &mut w,
-            &view.one_time_key,
-            &view.base_key,
-            &view.identity_key,
-            view.message.len(),
-        )
-        .unwrap();
-        w.write_bytes(view.message).unwrap();
-        assert_eq!(again, pre_key);
-
-        let normal = crate::codec::base64::decode(
-            "AwogI7JhE/UsMZqXKb3xV6kUZWoJc6jTm2+AIgWYmaETIR0QASIQ+X2zb7kEX/3JvoLspcNBcLWOFXYpV0nS",
-        )
-        .unwrap();
-        assert_eq!(normal.len(), 63);
-        let view = decode_message(&normal).unwrap();
-        assert_eq!(view.index, 1);
-        assert_eq!(view.ciphertext, hex("f97db36fb9045ffdc9be82eca5c34170"));
-        let again = encode_message(view.ratchet_key.to_bytes(), 1, view.ciphertext, view.mac);
-        assert_eq!(again, normal);
     }
 }
