@@ -13,7 +13,7 @@ use crate::limits::{MAX_RECEIVER_CHAINS, OLM_MAX_SKIPPED_KEYS};
 use crate::primitives::aes::{self, aes256_cbc_padded_len};
 use crate::primitives::curve25519::{Curve25519PublicKey, Curve25519SecretKey};
 use crate::primitives::hash::Sha256;
-use crate::primitives::hkdf::hkdf_sha256;
+use crate::primitives::hkdf::HkdfSalted;
 use crate::primitives::hmac::HmacSha256;
 use crate::ratchet::{ChainKey, DoubleRatchet, MessageKey, OlmSuite};
 use crate::x3dh::olm::OlmSharedSecrets;
@@ -64,6 +64,8 @@ pub struct Session {
     pub(crate) keys: SessionKeys,
     /// Whether a message from the peer has decrypted (the responder's is its first message).
     pub(crate) received: bool,
+    /// HKDF-Extract keyed with Olm's empty salt, kept so each message skips re-keying it.
+    pub(crate) kdf: HkdfSalted,
 }
 
 /// AES key, HMAC key and IV for one message: `HKDF(no salt, message key, "OLM_KEYS", 80)`.
@@ -75,9 +77,11 @@ struct CipherKeys {
 }
 
 impl CipherKeys {
-    fn new(key: &MessageKey) -> Result<Self, Error> {
+    /// `kdf` is HKDF-Extract keyed with the empty salt ([`Session::kdf`]).
+    fn new(kdf: &HkdfSalted, key: &MessageKey) -> Result<Self, Error> {
         let mut okm = Zeroizing::new([0u8; 80]);
-        hkdf_sha256(&[], key.as_bytes(), OLM_KEYS_INFO, &mut *okm)?;
+        kdf.extract(key.as_bytes())
+            .expand(OLM_KEYS_INFO, &mut *okm)?;
         let mut keys = Self {
             aes: [0; 32],
             mac: [0; 32],
@@ -109,11 +113,7 @@ impl Session {
         let OlmSharedSecrets { root, chain } = secrets;
         let ratchet =
             OlmRatchet::from_sending_chain(root, ratchet_key, ChainKey::new(*chain.as_bytes(), 0));
-        Self {
-            ratchet,
-            keys,
-            received: false,
-        }
+        Self::from_parts(ratchet, keys, false)
     }
 
     /// The responder's session after the triple DH: a receiving chain for the initiator's first ratchet
@@ -129,10 +129,15 @@ impl Session {
             their_ratchet_key,
             ChainKey::new(*chain.as_bytes(), 0),
         );
+        Self::from_parts(ratchet, keys, false)
+    }
+
+    pub(crate) fn from_parts(ratchet: OlmRatchet, keys: SessionKeys, received: bool) -> Self {
         Self {
             ratchet,
             keys,
-            received: false,
+            received,
+            kdf: HkdfSalted::new(&[]),
         }
     }
 
@@ -197,7 +202,7 @@ impl Session {
             .get_mut(..needed)
             .ok_or(OlmError::BufferTooSmall { needed })?;
         let send = self.ratchet.next_send_key(rng)?;
-        let keys = CipherKeys::new(&send.message_key)?;
+        let keys = CipherKeys::new(&self.kdf, &send.message_key)?;
         let ciphertext_len = aes256_cbc_padded_len(plaintext.len());
         let inner_len = message_len(send.index, ciphertext_len);
         let message_type = self.next_message_type();
@@ -283,7 +288,7 @@ impl Session {
     ) -> Result<usize, Error> {
         let index = u32::try_from(view.index).map_err(|_| RatchetError::TooFarAhead)?;
         let plan = self.ratchet.plan_receive(&view.ratchet_key, index)?;
-        let keys = CipherKeys::new(plan.message_key())?;
+        let keys = CipherKeys::new(&self.kdf, plan.message_key())?;
         keys.verify(view.authenticated, view.mac)?;
         let n = view.ciphertext.len();
         let region = out

@@ -137,11 +137,7 @@ impl Pickled for Session {
         };
         let received = read_flag(r)?;
         let ratchet = DoubleRatchet::decode_state(r)?;
-        Ok(Self {
-            ratchet,
-            keys,
-            received,
-        })
+        Ok(Self::from_parts(ratchet, keys, received))
     }
 }
 

@@ -169,13 +169,15 @@ fn pkcs7_unpadded_len(buf: &[u8]) -> Option<usize> {
     let start = buf.len().checked_sub(BLOCK_LEN)?;
     let last: &[u8; BLOCK_LEN] = buf.get(start..)?.try_into().ok()?;
     let n = last[BLOCK_LEN - 1];
-    let mut ok = n.ct_gt(&0) & n.ct_lt(&(BLOCK_LEN as u8 + 1));
+    // Branch-free over the whole block: `in_pad` is 0xFF for the last `n` positions and 0 before them
+    // (the borrow of `i - n` lands in the high byte), and any padding byte that differs from `n`
+    // leaves bits in `bad`. A single `subtle` comparison turns the result into a `Choice`.
+    let mut bad = 0u8;
     for (i, &b) in last.iter().rev().enumerate() {
-        // Position `i` from the end is padding when i < n.
-        let in_pad = (i as u8).ct_lt(&n);
-        let mismatch = !b.ct_eq(&n);
-        ok &= !(in_pad & mismatch);
+        let in_pad = ((i as u16).wrapping_sub(u16::from(n)) >> 8) as u8;
+        bad |= in_pad & (b ^ n);
     }
+    let ok = bad.ct_eq(&0) & n.ct_gt(&0) & n.ct_lt(&(BLOCK_LEN as u8 + 1));
     let pad = u8::conditional_select(&0, &n, ok);
     bool::from(ok).then(|| buf.len() - usize::from(pad))
 }
@@ -186,6 +188,47 @@ mod tests {
 
     const KEY: [u8; 32] = [0x11; 32];
     const IV: [u8; 16] = [0x22; 16];
+
+    /// The branch-free padding check agrees with the obvious one: every final byte value, with the
+    /// padding intact and with each padding position corrupted.
+    #[test]
+    fn padding_check_matches_a_plain_reference() {
+        fn reference(block: &[u8; BLOCK_LEN]) -> Option<usize> {
+            let n = usize::from(block[BLOCK_LEN - 1]);
+            if n == 0
+                || n > BLOCK_LEN
+                || block[BLOCK_LEN - n..].iter().any(|&b| usize::from(b) != n)
+            {
+                return None;
+            }
+            Some(BLOCK_LEN - n)
+        }
+        let mut cases = 0;
+        for n in 0..=255u8 {
+            let mut block = [0xA7u8; BLOCK_LEN];
+            for b in block.iter_mut().rev().take(usize::from(n).min(BLOCK_LEN)) {
+                *b = n;
+            }
+            block[BLOCK_LEN - 1] = n;
+            assert_eq!(pkcs7_unpadded_len(&block), reference(&block), "n = {n}");
+            for pos in 0..BLOCK_LEN - 1 {
+                let mut bad = block;
+                bad[pos] ^= 0x01;
+                assert_eq!(
+                    pkcs7_unpadded_len(&bad),
+                    reference(&bad),
+                    "n = {n}, pos = {pos}"
+                );
+                cases += 1;
+            }
+        }
+        assert_eq!(cases, 256 * 15);
+        // A block with a longer prefix: the length counts from the whole buffer.
+        let mut two = [0u8; 32];
+        two[16..].fill(16);
+        assert_eq!(pkcs7_unpadded_len(&two), Some(16));
+        assert_eq!(pkcs7_unpadded_len(&two[..15]), None);
+    }
 
     #[test]
     fn round_trip_all_lengths() {
