@@ -32,6 +32,9 @@ use rand_core::SeedableRng;
 use safemeet::session::{Account, PreKeyBundle, Session, SessionConfig};
 use vodozemac::olm;
 
+mod common;
+use common::vodozemac::{vz_bob_account, vz_established, vz_pre_key};
+
 const SIZES: [usize; 2] = [100, 16 * 1024];
 
 /// The safemeet configurations: name suffix and config.
@@ -72,44 +75,6 @@ fn established(rng: &mut ChaCha20Rng, config: SessionConfig) -> (Session, Sessio
     let reply = encrypt(&mut to_alice, rng, b"hi");
     to_bob.decrypt_into(&reply, &mut out).unwrap();
     assert!(!to_bob.sends_pre_key_messages());
-    (to_bob, to_alice)
-}
-
-/// The pre-key message a fresh Olm session sends first.
-fn vz_pre_key(message: olm::OlmMessage) -> olm::PreKeyMessage {
-    match message {
-        olm::OlmMessage::PreKey(m) => Some(m),
-        olm::OlmMessage::Normal(_) => None,
-    }
-    .expect("the first message is a pre-key message")
-}
-
-/// Bob's vodozemac account with one one-time key, and that key.
-fn vz_bob_account() -> (olm::Account, vodozemac::Curve25519PublicKey) {
-    let mut bob = olm::Account::new();
-    bob.generate_one_time_keys(1);
-    let otk = *bob.one_time_keys().values().next().unwrap();
-    bob.mark_keys_as_published();
-    (bob, otk)
-}
-
-fn vz_established() -> (olm::Session, olm::Session) {
-    let alice = olm::Account::new();
-    let (mut bob, otk) = vz_bob_account();
-    let mut to_bob = alice
-        .create_outbound_session(olm::SessionConfig::version_1(), bob.curve25519_key(), otk)
-        .unwrap();
-    let first = vz_pre_key(to_bob.encrypt(b"hello").unwrap());
-    let mut to_alice = bob
-        .create_inbound_session(
-            olm::SessionConfig::version_1(),
-            alice.curve25519_key(),
-            &first,
-        )
-        .unwrap()
-        .session;
-    let reply = to_alice.encrypt(b"hi").unwrap();
-    to_bob.decrypt(&reply).unwrap();
     (to_bob, to_alice)
 }
 

@@ -32,6 +32,9 @@ use rand_core::SeedableRng;
 use safemeet::olm::{Account, MessageType, Session};
 use vodozemac::olm;
 
+mod common;
+use common::vodozemac::{vz_bob_account, vz_established, vz_pre_key};
+
 const SIZES: [usize; 2] = [100, 16 * 1024];
 const PICKLE_KEY: [u8; 32] = [7; 32];
 
@@ -83,42 +86,6 @@ fn established(rng: &mut ChaCha20Rng) -> (Session, Session) {
         .session;
     let reply = encrypt(&mut to_alice, rng, b"hi");
     decrypt(&mut to_bob, &reply, &mut out);
-    (to_bob, to_alice)
-}
-
-fn vz_pre_key(message: olm::OlmMessage) -> olm::PreKeyMessage {
-    match message {
-        olm::OlmMessage::PreKey(m) => Some(m),
-        olm::OlmMessage::Normal(_) => None,
-    }
-    .expect("the first message is a pre-key message")
-}
-
-fn vz_bob() -> (olm::Account, vodozemac::Curve25519PublicKey) {
-    let mut bob = olm::Account::new();
-    bob.generate_one_time_keys(1);
-    let otk = *bob.one_time_keys().values().next().unwrap();
-    bob.mark_keys_as_published();
-    (bob, otk)
-}
-
-fn vz_established() -> (olm::Session, olm::Session) {
-    let alice = olm::Account::new();
-    let (mut bob, otk) = vz_bob();
-    let mut to_bob = alice
-        .create_outbound_session(olm::SessionConfig::version_1(), bob.curve25519_key(), otk)
-        .unwrap();
-    let first = vz_pre_key(to_bob.encrypt(b"hello").unwrap());
-    let mut to_alice = bob
-        .create_inbound_session(
-            olm::SessionConfig::version_1(),
-            alice.curve25519_key(),
-            &first,
-        )
-        .unwrap()
-        .session;
-    let reply = to_alice.encrypt(b"hi").unwrap();
-    to_bob.decrypt(&reply).unwrap();
     (to_bob, to_alice)
 }
 
@@ -175,7 +142,7 @@ fn handshake(c: &mut Criterion) {
     let vz_alice = olm::Account::new();
     g.bench_function("vodozemac", |b| {
         b.iter_batched_ref(
-            vz_bob,
+            vz_bob_account,
             |(bob, otk)| {
                 let mut to_bob = vz_alice
                     .create_outbound_session(

@@ -14,6 +14,10 @@
 )]
 
 use allocation_counter::measure;
+
+#[path = "common/no_alloc.rs"]
+mod no_alloc_check;
+use no_alloc_check::no_alloc;
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 use safemeet::session::{Account, Session, SessionConfig};
@@ -21,19 +25,6 @@ use safemeet::{Error, RatchetError, SessionError};
 
 /// Room for any message in these tests.
 const BUF: usize = 512;
-
-/// Runs `f` and asserts it allocated nothing; returns its result.
-#[track_caller]
-fn no_alloc<T>(what: &str, f: impl FnOnce() -> T) -> T {
-    let mut out = None;
-    let info = measure(|| out = Some(f()));
-    assert_eq!(
-        info.count_total, 0,
-        "{what} allocated {} times ({} bytes)",
-        info.count_total, info.bytes_total
-    );
-    out.unwrap()
-}
 
 /// A message in a fixed buffer.
 struct Msg {

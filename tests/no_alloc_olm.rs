@@ -11,25 +11,15 @@
     clippy::std_instead_of_alloc
 )]
 
-use allocation_counter::measure;
+#[path = "common/no_alloc.rs"]
+mod no_alloc_check;
+use no_alloc_check::no_alloc;
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 use safemeet::olm::{Account, MessageType, Session};
 use safemeet::{Error, OlmError, RatchetError};
 
 const BUF: usize = 512;
-
-#[track_caller]
-fn no_alloc<T>(what: &str, f: impl FnOnce() -> T) -> T {
-    let mut out = None;
-    let info = measure(|| out = Some(f()));
-    assert_eq!(
-        info.count_total, 0,
-        "{what} allocated {} times ({} bytes)",
-        info.count_total, info.bytes_total
-    );
-    out.unwrap()
-}
 
 struct Msg {
     kind: MessageType,
@@ -143,6 +133,7 @@ fn olm_core_calls_do_not_allocate() {
 #[cfg(feature = "alloc")]
 #[test]
 fn the_counter_counts_olm_wrappers() {
+    use allocation_counter::measure;
     let mut rng = ChaCha20Rng::from_seed([12; 32]);
     let alice = Account::<100>::new(&mut rng);
     let mut bob = Account::<100>::new(&mut rng);
