@@ -388,6 +388,16 @@ pub struct VerifiedKeys {
 }
 
 impl VerifiedKeys {
+    pub(crate) const fn new(
+        device_key: Option<Ed25519PublicKey>,
+        master_key: Option<Ed25519PublicKey>,
+    ) -> Self {
+        Self {
+            device_key,
+            master_key,
+        }
+    }
+
     /// The other device's Ed25519 key, if the peer MACed it and it matched.
     #[must_use]
     pub const fn device_key(&self) -> Option<Ed25519PublicKey> {
