@@ -110,14 +110,29 @@ fn verification_flow_corpus() {
     // The seeds do what their names say.
     use safemeet::verification::flow::{CancelCode, State};
     use safemeet::verification::fuzz_checks::run_flow;
-    let seed = |name: &str| std::fs::read(format!("{}/fuzz/corpus/verification_flow/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap();
-    assert_eq!(run_flow(&seed("seed-happy-path")), (State::Done, State::Done));
+    let seed = |name: &str| {
+        std::fs::read(format!(
+            "{}/fuzz/corpus/verification_flow/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap()
+    };
+    assert_eq!(
+        run_flow(&seed("seed-happy-path")),
+        (State::Done, State::Done)
+    );
     assert!(matches!(
         run_flow(&seed("seed-timeout")).0,
-        State::Cancelled { code: CancelCode::Timeout, by_us: true }
+        State::Cancelled {
+            code: CancelCode::Timeout,
+            by_us: true
+        }
     ));
     assert!(matches!(
         run_flow(&seed("seed-cancel")).1,
-        State::Cancelled { code: CancelCode::User, by_us: false }
+        State::Cancelled {
+            code: CancelCode::User,
+            by_us: false
+        }
     ));
 }

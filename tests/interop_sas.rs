@@ -1,22 +1,29 @@
 //! SAS interop with vodozemac: for random ephemeral keys, identities and transaction ids, safemeet and
 //! vodozemac derive the same SAS bytes, emoji indices, decimals and MACs (v2 and the legacy libolm
 //! encoding), in both roles, and each accepts the other's MACs.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 
 use rand_chacha::ChaCha20Rng;
 use rand_core::{Rng, SeedableRng};
+use safemeet::VerificationError;
 use safemeet::primitives::curve25519::Curve25519PublicKey;
 use safemeet::primitives::ed25519::Ed25519SecretKey;
 use safemeet::verification::sas::{
     Base64_32, ExpectedKeys, KeyAgreement, MacIds, MacMethod, Party, Role, Sas, SasIds,
 };
-use safemeet::VerificationError;
 
 const ROUNDS: usize = 40;
 
 fn random_id(rng: &mut ChaCha20Rng, prefix: &str) -> String {
     // Ids with the characters that matter: `|` (the separator of the current info format), `:`, non-ASCII.
-    const CHARS: &[char] = &['A', 'z', '0', '9', ':', '.', '|', '_', 'é', '日', '😀', '+', '/'];
+    const CHARS: &[char] = &[
+        'A', 'z', '0', '9', ':', '.', '|', '_', 'é', '日', '😀', '+', '/',
+    ];
     let len = 1 + (rng.next_u32() % 24) as usize;
     let mut s = String::from(prefix);
     for _ in 0..len {
@@ -104,7 +111,9 @@ fn sas_bytes_emoji_and_decimals_match_vodozemac_in_both_roles() {
                 let their_pub = Curve25519PublicKey::from_bytes(theirs.public_key().to_bytes());
                 let ours = ours.diffie_hellman(&their_pub).unwrap();
                 let theirs = theirs
-                    .diffie_hellman(vodozemac::Curve25519PublicKey::from_bytes(our_pub.to_bytes()))
+                    .diffie_hellman(vodozemac::Curve25519PublicKey::from_bytes(
+                        our_pub.to_bytes(),
+                    ))
                     .unwrap();
 
                 let (role, starter_key, acceptor_key) = if we_start {
@@ -119,7 +128,11 @@ fn sas_bytes_emoji_and_decimals_match_vodozemac_in_both_roles() {
                 );
                 let our_bytes = ours.sas_bytes(kap, role, &ids).unwrap();
                 let their_bytes = theirs.bytes(&info);
-                assert_eq!(our_bytes.as_bytes(), their_bytes.as_bytes(), "round {round}");
+                assert_eq!(
+                    our_bytes.as_bytes(),
+                    their_bytes.as_bytes(),
+                    "round {round}"
+                );
                 assert_eq!(our_bytes.emoji_indices(), their_bytes.emoji_indices());
                 assert_eq!(our_bytes.decimals(), their_bytes.decimals());
                 assert_eq!(ours.bytes(info.as_bytes()), our_bytes);
@@ -147,7 +160,9 @@ fn macs_match_vodozemac_for_both_methods_and_roles() {
             .diffie_hellman_base64(&theirs.public_key().to_base64())
             .unwrap();
         let theirs = theirs
-            .diffie_hellman(vodozemac::Curve25519PublicKey::from_bytes(our_pub.to_bytes()))
+            .diffie_hellman(vodozemac::Curve25519PublicKey::from_bytes(
+                our_pub.to_bytes(),
+            ))
             .unwrap();
 
         // Each side's device key and master key, with rust-sdk's key ids.
@@ -177,7 +192,9 @@ fn macs_match_vodozemac_for_both_methods_and_roles() {
                 let vodo_mac = |input: &str, suffix: &str| {
                     let info = mac_info(&sender, &receiver, &scenario.txn, suffix);
                     match method {
-                        MacMethod::HkdfHmacSha256V2 => theirs.calculate_mac(input, &info).to_base64(),
+                        MacMethod::HkdfHmacSha256V2 => {
+                            theirs.calculate_mac(input, &info).to_base64()
+                        }
                         _ => theirs.calculate_mac_invalid_base64(input, &info),
                     }
                 };
@@ -190,8 +207,14 @@ fn macs_match_vodozemac_for_both_methods_and_roles() {
                 let keys_mac = ours
                     .mac_key_ids(method, &mac_ids, &[&device_id, &master_id])
                     .unwrap();
-                assert_eq!(device_mac.as_str(), vodo_mac(device_b64.as_str(), &device_id));
-                assert_eq!(master_mac.as_str(), vodo_mac(master_b64.as_str(), &master_id));
+                assert_eq!(
+                    device_mac.as_str(),
+                    vodo_mac(device_b64.as_str(), &device_id)
+                );
+                assert_eq!(
+                    master_mac.as_str(),
+                    vodo_mac(master_b64.as_str(), &master_id)
+                );
                 assert_eq!(keys_mac.as_str(), vodo_mac(&joined, "KEY_IDS"));
 
                 // Our verifier accepts the MACs vodozemac computed (as the receiving side).
@@ -233,7 +256,12 @@ fn macs_match_vodozemac_for_both_methods_and_roles() {
             // vodozemac verifies our v2 MAC.
             let info = mac_info(&sender, &receiver, &scenario.txn, &device_id);
             let mac = ours
-                .mac_key(MacMethod::HkdfHmacSha256V2, &mac_ids, &device_id, &device_key)
+                .mac_key(
+                    MacMethod::HkdfHmacSha256V2,
+                    &mac_ids,
+                    &device_id,
+                    &device_key,
+                )
                 .unwrap();
             theirs
                 .verify_mac(
@@ -258,7 +286,9 @@ fn legacy_base64_matches_vodozemac_for_random_macs() {
             .diffie_hellman_base64(&theirs.public_key().to_base64())
             .unwrap();
         let theirs = theirs
-            .diffie_hellman(vodozemac::Curve25519PublicKey::from_bytes(our_pub.to_bytes()))
+            .diffie_hellman(vodozemac::Curve25519PublicKey::from_bytes(
+                our_pub.to_bytes(),
+            ))
             .unwrap();
         let key = Ed25519SecretKey::generate(&mut rng).public_key();
         let ids = MacIds {

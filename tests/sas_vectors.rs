@@ -1,20 +1,23 @@
 //! Published SAS vectors (`test-vectors/sas.json`), the emoji table against the specification's
 //! `sas-emoji.json`, SAS invariants (proptest), and the key-identifier confusion regression.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 
 mod common;
 
 use proptest::prelude::*;
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
-use safemeet::codec::json;
-use safemeet::primitives::curve25519::Curve25519PublicKey;
+use safemeet::VerificationError;
 use safemeet::primitives::ed25519::Ed25519SecretKey;
 use safemeet::verification::emoji::EMOJI;
 use safemeet::verification::sas::{
-    self, Base64_32, ExpectedKeys, MacIds, MacMethod, Party, Sas, SasBytes, decode_base64_32,
+    Base64_32, ExpectedKeys, MacIds, MacMethod, Party, Sas, SasBytes,
 };
-use safemeet::VerificationError;
 use serde_json::Value;
 
 fn load(name: &str) -> Value {
@@ -22,8 +25,13 @@ fn load(name: &str) -> Value {
     serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
 }
 
+#[cfg(feature = "alloc")]
 #[test]
 fn commitment_vectors() {
+    use safemeet::codec::json;
+    use safemeet::primitives::curve25519::Curve25519PublicKey;
+    use safemeet::verification::sas::{self, decode_base64_32};
+
     let v = load("sas.json");
     let cases = v["commitment"].as_array().unwrap();
     assert!(!cases.is_empty());
@@ -85,7 +93,12 @@ fn emoji_table_matches_the_specification() {
     assert_eq!(EMOJI.len(), 64);
     for (entry, ours) in entries.iter().zip(EMOJI.iter()) {
         assert_eq!(u64::from(ours.index), entry["number"].as_u64().unwrap());
-        assert_eq!(ours.symbol, entry["emoji"].as_str().unwrap(), "{}", ours.name);
+        assert_eq!(
+            ours.symbol,
+            entry["emoji"].as_str().unwrap(),
+            "{}",
+            ours.name
+        );
         assert_eq!(ours.name, entry["description"].as_str().unwrap());
         // "U+2601U+FE0F" lists the code points of the symbol (without separators in the spec file).
         let cps: Vec<String> = ours
@@ -155,7 +168,13 @@ fn device_id_equal_to_master_key_id_is_refused() {
             master_key: Some(bob_master),
         };
         assert_eq!(
-            alice.verify_macs(method, &ids, &[(&key_id, mac.as_str())], keys.as_str(), &expected),
+            alice.verify_macs(
+                method,
+                &ids,
+                &[(&key_id, mac.as_str())],
+                keys.as_str(),
+                &expected
+            ),
             Err(VerificationError::AmbiguousKeyId)
         );
 
@@ -165,7 +184,13 @@ fn device_id_equal_to_master_key_id_is_refused() {
             master_key: None,
         };
         let verified = alice
-            .verify_macs(method, &ids, &[(&key_id, mac.as_str())], keys.as_str(), &device_only)
+            .verify_macs(
+                method,
+                &ids,
+                &[(&key_id, mac.as_str())],
+                keys.as_str(),
+                &device_only,
+            )
             .unwrap();
         assert_eq!(verified.device_key(), Some(attacker_device_key));
         assert_eq!(verified.master_key(), None);
@@ -177,7 +202,13 @@ fn device_id_equal_to_master_key_id_is_refused() {
             master_key: Some(bob_master),
         };
         assert_eq!(
-            alice.verify_macs(method, &ids, &[(&key_id, mac.as_str())], keys.as_str(), &master_only),
+            alice.verify_macs(
+                method,
+                &ids,
+                &[(&key_id, mac.as_str())],
+                keys.as_str(),
+                &master_only
+            ),
             Err(VerificationError::Authentication)
         );
     }
@@ -217,7 +248,10 @@ fn key_ids_must_resolve_once_each() {
     assert_eq!(check(&[], &[]), Err(VerificationError::UnexpectedKeyId));
     assert_eq!(
         check(
-            &[("ed25519:BDEV", mac.as_str()), ("ed25519:BDEV", mac.as_str())],
+            &[
+                ("ed25519:BDEV", mac.as_str()),
+                ("ed25519:BDEV", mac.as_str())
+            ],
             &["ed25519:BDEV", "ed25519:BDEV"]
         ),
         Err(VerificationError::UnexpectedKeyId)
@@ -232,7 +266,10 @@ fn key_ids_must_resolve_once_each() {
     );
     // The KEY_IDS MAC must cover exactly the ids present.
     assert_eq!(
-        check(&[("ed25519:BDEV", mac.as_str())], &["ed25519:BDEV", "ed25519:X"]),
+        check(
+            &[("ed25519:BDEV", mac.as_str())],
+            &["ed25519:BDEV", "ed25519:X"]
+        ),
         Err(VerificationError::Authentication)
     );
     let many: Vec<(&str, &str)> = (0..9).map(|_| ("ed25519:BDEV", mac.as_str())).collect();

@@ -1,5 +1,11 @@
 //! The verification flow between two safemeet devices: the whole SAS exchange, and every cancel path.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+#![cfg(feature = "alloc")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
@@ -25,8 +31,18 @@ fn key(rng: &mut ChaCha20Rng) -> Ed25519PublicKey {
 
 fn setup(seed: u8) -> Setup {
     let mut rng = ChaCha20Rng::from_seed([seed; 32]);
-    let alice = DeviceInfo::new("@alice:example.org", "ALICEPHONE", key(&mut rng), Some(key(&mut rng)));
-    let bob = DeviceInfo::new("@bob:example.org", "BOBPHONE", key(&mut rng), Some(key(&mut rng)));
+    let alice = DeviceInfo::new(
+        "@alice:example.org",
+        "ALICEPHONE",
+        key(&mut rng),
+        Some(key(&mut rng)),
+    );
+    let bob = DeviceInfo::new(
+        "@bob:example.org",
+        "BOBPHONE",
+        key(&mut rng),
+        Some(key(&mut rng)),
+    );
     Setup { alice, bob, rng }
 }
 
@@ -88,7 +104,9 @@ fn only_cancel(out: &[Outgoing]) -> CancelCode {
 /// Re-encodes an event content after `edit`.
 fn edited(event: &Outgoing, edit: impl FnOnce(&mut json::Object)) -> Vec<u8> {
     let mut content = event.content.clone();
-    let Value::Object(o) = &mut content else { panic!() };
+    let Value::Object(o) = &mut content else {
+        panic!()
+    };
     edit(o);
     content.to_canonical().into_bytes()
 }
@@ -112,7 +130,10 @@ fn full_flow_verifies_both_sides() {
     assert!(send(&mut b, &mac_a).is_empty());
     let mac_and_done_b = b.confirm(NOW);
     assert_eq!(
-        mac_and_done_b.iter().map(|e| e.event_type).collect::<Vec<_>>(),
+        mac_and_done_b
+            .iter()
+            .map(|e| e.event_type)
+            .collect::<Vec<_>>(),
         [EventType::Mac, EventType::Done]
     );
     let done_a = send(&mut a, &mac_and_done_b);
@@ -130,9 +151,16 @@ fn full_flow_verifies_both_sides() {
     assert_eq!(kb.master_key(), s.alice.master_key);
 
     // The MAC event has the shape rust-sdk sends: one entry per key, plus `keys`.
-    let mac = mac_a[0].content.get("mac").and_then(Value::as_object).unwrap();
+    let mac = mac_a[0]
+        .content
+        .get("mac")
+        .and_then(Value::as_object)
+        .unwrap();
     assert!(mac.contains_key("ed25519:ALICEPHONE"));
-    let master_id = format!("ed25519:{}", Base64_32::encode(s.alice.master_key.unwrap().as_bytes()));
+    let master_id = format!(
+        "ed25519:{}",
+        Base64_32::encode(s.alice.master_key.unwrap().as_bytes())
+    );
     assert!(mac.contains_key(&master_id));
     // Events after the end are ignored.
     assert!(send(&mut a, &mac_a).is_empty());
@@ -156,10 +184,16 @@ fn both_confirm_before_either_mac_arrives() {
 #[test]
 fn concurrent_starts_resolve_to_the_smaller_user_id() {
     let mut s = setup(3);
-    let (mut a, request) = Verification::request(&mut s.rng, s.alice.clone(), s.bob.clone(), TXN, NOW);
-    let mut b =
-        Verification::from_request(&mut s.rng, s.bob.clone(), s.alice.clone(), &request.content_json(), NOW)
-            .unwrap();
+    let (mut a, request) =
+        Verification::request(&mut s.rng, s.alice.clone(), s.bob.clone(), TXN, NOW);
+    let mut b = Verification::from_request(
+        &mut s.rng,
+        s.bob.clone(),
+        s.alice.clone(),
+        &request.content_json(),
+        NOW,
+    )
+    .unwrap();
     let ready = b.accept_request(NOW).unwrap();
     send(&mut a, &[ready]);
     let start_a = a.start_sas(NOW).unwrap();
@@ -185,7 +219,10 @@ fn cancel_user() {
     assert_eq!(cancelled(&a), Some((CancelCode::User, true)));
     assert!(send(&mut b, &[cancel]).is_empty());
     assert_eq!(cancelled(&b), Some((CancelCode::User, false)));
-    assert!(a.cancel().is_none(), "a cancelled flow cannot be cancelled again");
+    assert!(
+        a.cancel().is_none(),
+        "a cancelled flow cannot be cancelled again"
+    );
     assert!(a.emoji().is_none());
 }
 
@@ -204,17 +241,30 @@ fn cancel_mismatched_sas() {
 fn cancel_timeout() {
     let mut s = setup(6);
     let (mut a, mut b, start) = up_to_start(&mut s);
-    assert!(a.poll_timeout(NOW + 600_000).is_none(), "exactly ten minutes is not yet late");
+    assert!(
+        a.poll_timeout(NOW + 600_000).is_none(),
+        "exactly ten minutes is not yet late"
+    );
     let t = a.poll_timeout(NOW + 600_001).unwrap();
     assert_eq!(t.cancel_code(), Some(CancelCode::Timeout));
     assert_eq!(cancelled(&a), Some((CancelCode::Timeout, true)));
     // An event arriving too late is answered with a timeout, not handled.
-    let late = b.receive(start[0].event_type.name(), &start[0].content_json(), NOW + 11 * 60_000);
+    let late = b.receive(
+        start[0].event_type.name(),
+        &start[0].content_json(),
+        NOW + 11 * 60_000,
+    );
     assert_eq!(only_cancel(&late), CancelCode::Timeout);
     // A request that is too old, or from the future, is ignored.
     let (_, request) = Verification::request(&mut s.rng, s.alice.clone(), s.bob.clone(), "t2", NOW);
     for now in [NOW + 600_001, NOW - 300_001] {
-        let r = Verification::from_request(&mut s.rng, s.bob.clone(), s.alice.clone(), &request.content_json(), now);
+        let r = Verification::from_request(
+            &mut s.rng,
+            s.bob.clone(),
+            s.alice.clone(),
+            &request.content_json(),
+            now,
+        );
         assert!(matches!(r, Err(None)));
     }
 }
@@ -225,9 +275,13 @@ fn cancel_unknown_method() {
     // A request without m.sas.v1.
     let (_, request) = Verification::request(&mut s.rng, s.alice.clone(), s.bob.clone(), TXN, NOW);
     let qr_only = edited(&request, |o| {
-        o.insert("methods".into(), Value::Array(vec!["m.qr_code.scan.v1".into()]));
+        o.insert(
+            "methods".into(),
+            Value::Array(vec!["m.qr_code.scan.v1".into()]),
+        );
     });
-    let Err(Some(cancel)) = Verification::from_request(&mut s.rng, s.bob.clone(), s.alice.clone(), &qr_only, NOW)
+    let Err(Some(cancel)) =
+        Verification::from_request(&mut s.rng, s.bob.clone(), s.alice.clone(), &qr_only, NOW)
     else {
         panic!("expected a cancel")
     };
@@ -238,7 +292,10 @@ fn cancel_unknown_method() {
         ("method", "m.reciprocate.v1".into()),
         ("key_agreement_protocols", Value::Array(vec!["x448".into()])),
         ("hashes", Value::Array(vec!["sha3".into()])),
-        ("message_authentication_codes", Value::Array(vec!["hmac-sha256".into()])),
+        (
+            "message_authentication_codes",
+            Value::Array(vec!["hmac-sha256".into()]),
+        ),
         ("short_authentication_string", Value::Array(vec![])),
     ];
     for (field, value) in edits {
@@ -256,7 +313,10 @@ fn cancel_unknown_method() {
         ("key_agreement_protocol", Value::from("x448")),
         ("hash", "sha3".into()),
         ("message_authentication_code", "hmac-sha256".into()),
-        ("short_authentication_string", Value::Array(vec!["colours".into()])),
+        (
+            "short_authentication_string",
+            Value::Array(vec!["colours".into()]),
+        ),
     ] {
         let (mut a, mut b, start) = up_to_start(&mut s);
         let accept = send(&mut b, &start);
@@ -268,13 +328,27 @@ fn cancel_unknown_method() {
     }
 
     // A ready without m.sas.v1.
-    let (mut a, request) = Verification::request(&mut s.rng, s.alice.clone(), s.bob.clone(), TXN, NOW);
-    let mut b = Verification::from_request(&mut s.rng, s.bob.clone(), s.alice.clone(), &request.content_json(), NOW).unwrap();
+    let (mut a, request) =
+        Verification::request(&mut s.rng, s.alice.clone(), s.bob.clone(), TXN, NOW);
+    let mut b = Verification::from_request(
+        &mut s.rng,
+        s.bob.clone(),
+        s.alice.clone(),
+        &request.content_json(),
+        NOW,
+    )
+    .unwrap();
     let ready = b.accept_request(NOW).unwrap();
     let bad = edited(&ready, |o| {
-        o.insert("methods".into(), Value::Array(vec!["m.qr_code.show.v1".into()]));
+        o.insert(
+            "methods".into(),
+            Value::Array(vec!["m.qr_code.show.v1".into()]),
+        );
     });
-    assert_eq!(only_cancel(&a.receive(EventType::Ready.name(), &bad, NOW)), CancelCode::UnknownMethod);
+    assert_eq!(
+        only_cancel(&a.receive(EventType::Ready.name(), &bad, NOW)),
+        CancelCode::UnknownMethod
+    );
 }
 
 #[test]
@@ -291,7 +365,10 @@ fn cancel_mismatched_commitment() {
     });
     let out = a.receive(EventType::Key.name(), &swapped, NOW);
     assert_eq!(only_cancel(&out), CancelCode::MismatchedCommitment);
-    assert_eq!(cancelled(&a), Some((CancelCode::MismatchedCommitment, true)));
+    assert_eq!(
+        cancelled(&a),
+        Some((CancelCode::MismatchedCommitment, true))
+    );
 }
 
 #[test]
@@ -301,11 +378,16 @@ fn cancel_key_mismatch() {
     let (mut a, mut b) = up_to_sas(&mut s);
     let mac = a.confirm(NOW);
     let tampered = edited(&mac[0], |o| {
-        let Some(Value::Object(m)) = o.get_mut("mac") else { panic!() };
+        let Some(Value::Object(m)) = o.get_mut("mac") else {
+            panic!()
+        };
         let v = m.get_mut("ed25519:ALICEPHONE").unwrap();
         *v = Base64_32::encode(&[0; 32]).as_str().into();
     });
-    assert_eq!(only_cancel(&b.receive(EventType::Mac.name(), &tampered, NOW)), CancelCode::KeyMismatch);
+    assert_eq!(
+        only_cancel(&b.receive(EventType::Mac.name(), &tampered, NOW)),
+        CancelCode::KeyMismatch
+    );
 
     // A tampered `keys` MAC.
     let (mut a, mut b) = up_to_sas(&mut s);
@@ -313,23 +395,42 @@ fn cancel_key_mismatch() {
     let tampered = edited(&mac[0], |o| {
         o.insert("keys".into(), Base64_32::encode(&[1; 32]).as_str().into());
     });
-    assert_eq!(only_cancel(&b.receive(EventType::Mac.name(), &tampered, NOW)), CancelCode::KeyMismatch);
+    assert_eq!(
+        only_cancel(&b.receive(EventType::Mac.name(), &tampered, NOW)),
+        CancelCode::KeyMismatch
+    );
 
     // A MAC for a key id Bob did not expect.
     let (mut a, mut b) = up_to_sas(&mut s);
     let mac = a.confirm(NOW);
     let extra = edited(&mac[0], |o| {
-        let Some(Value::Object(m)) = o.get_mut("mac") else { panic!() };
-        m.insert("ed25519:SOMEOTHERDEVICE".into(), Base64_32::encode(&[2; 32]).as_str().into());
+        let Some(Value::Object(m)) = o.get_mut("mac") else {
+            panic!()
+        };
+        m.insert(
+            "ed25519:SOMEOTHERDEVICE".into(),
+            Base64_32::encode(&[2; 32]).as_str().into(),
+        );
     });
-    assert_eq!(only_cancel(&b.receive(EventType::Mac.name(), &extra, NOW)), CancelCode::KeyMismatch);
+    assert_eq!(
+        only_cancel(&b.receive(EventType::Mac.name(), &extra, NOW)),
+        CancelCode::KeyMismatch
+    );
 
     // Alice's device key is not the one Bob expected (a device the server swapped in).
     let mut s2 = setup(10);
     let real_alice = s2.alice.clone();
     s2.alice.device_key = key(&mut s2.rng);
-    let (mut a, request) = Verification::request(&mut s2.rng, s2.alice.clone(), s2.bob.clone(), TXN, NOW);
-    let mut b = Verification::from_request(&mut s2.rng, s2.bob.clone(), real_alice, &request.content_json(), NOW).unwrap();
+    let (mut a, request) =
+        Verification::request(&mut s2.rng, s2.alice.clone(), s2.bob.clone(), TXN, NOW);
+    let mut b = Verification::from_request(
+        &mut s2.rng,
+        s2.bob.clone(),
+        real_alice,
+        &request.content_json(),
+        NOW,
+    )
+    .unwrap();
     let ready = b.accept_request(NOW).unwrap();
     send(&mut a, &[ready]);
     let start = a.start_sas(NOW).unwrap();
@@ -369,26 +470,45 @@ fn cancel_unexpected_message() {
     let out = send(&mut a2, &key_a);
     assert_eq!(only_cancel(&out), CancelCode::UnexpectedMessage);
     // (Alice's own key reflected back to her is caught by the commitment.)
-    assert_eq!(only_cancel(&send(&mut a, &key_a)), CancelCode::MismatchedCommitment);
+    assert_eq!(
+        only_cancel(&send(&mut a, &key_a)),
+        CancelCode::MismatchedCommitment
+    );
 
     // A done before any MAC.
     let (mut a, _b) = up_to_sas(&mut s);
-    let done = a.receive(EventType::Done.name(), format!(r#"{{"transaction_id":"{TXN}"}}"#).as_bytes(), NOW);
+    let done = a.receive(
+        EventType::Done.name(),
+        format!(r#"{{"transaction_id":"{TXN}"}}"#).as_bytes(),
+        NOW,
+    );
     assert_eq!(only_cancel(&done), CancelCode::UnexpectedMessage);
 
     // A second start after accepting.
     let (_a, mut b, start) = up_to_start(&mut s);
     send(&mut b, &start);
-    assert_eq!(only_cancel(&send(&mut b, &start)), CancelCode::UnexpectedMessage);
+    assert_eq!(
+        only_cancel(&send(&mut b, &start)),
+        CancelCode::UnexpectedMessage
+    );
 
     // A request event in the middle of a flow.
     let (mut a, _b, _) = up_to_start(&mut s);
-    let req = format!(r#"{{"transaction_id":"{TXN}","from_device":"BOBPHONE","methods":["m.sas.v1"],"timestamp":1}}"#);
-    assert_eq!(only_cancel(&a.receive(EventType::Request.name(), req.as_bytes(), NOW)), CancelCode::UnexpectedMessage);
+    let req = format!(
+        r#"{{"transaction_id":"{TXN}","from_device":"BOBPHONE","methods":["m.sas.v1"],"timestamp":1}}"#
+    );
+    assert_eq!(
+        only_cancel(&a.receive(EventType::Request.name(), req.as_bytes(), NOW)),
+        CancelCode::UnexpectedMessage
+    );
 
     // An unknown event type with our transaction id.
     let (mut a, _b, _) = up_to_start(&mut s);
-    let out = a.receive("m.key.verification.frobnicate", format!(r#"{{"transaction_id":"{TXN}"}}"#).as_bytes(), NOW);
+    let out = a.receive(
+        "m.key.verification.frobnicate",
+        format!(r#"{{"transaction_id":"{TXN}"}}"#).as_bytes(),
+        NOW,
+    );
     assert_eq!(only_cancel(&out), CancelCode::UnexpectedMessage);
 }
 
@@ -401,17 +521,31 @@ fn cancel_unknown_transaction() {
     });
     let out = b.receive(EventType::Start.name(), &other, NOW);
     assert_eq!(only_cancel(&out), CancelCode::UnknownTransaction);
-    assert_eq!(out[0].content.get("transaction_id").and_then(Value::as_str), Some("not-ours"));
+    assert_eq!(
+        out[0].content.get("transaction_id").and_then(Value::as_str),
+        Some("not-ours")
+    );
     // Our flow is untouched and carries on.
     assert_eq!(b.state(), State::Ready);
     let accept = send(&mut b, &start);
     assert_eq!(accept[0].event_type, EventType::Accept);
     // A malformed event for another transaction is also answered as unknown, not fatal to us.
-    let out = a.receive(EventType::Accept.name(), br#"{"transaction_id":"zzz"}"#, NOW);
+    let out = a.receive(
+        EventType::Accept.name(),
+        br#"{"transaction_id":"zzz"}"#,
+        NOW,
+    );
     assert_eq!(only_cancel(&out), CancelCode::UnknownTransaction);
     assert_eq!(a.state(), State::Started);
     // A cancel for another transaction is ignored.
-    assert!(a.receive(EventType::Cancel.name(), br#"{"transaction_id":"zzz","code":"m.user","reason":""}"#, NOW).is_empty());
+    assert!(
+        a.receive(
+            EventType::Cancel.name(),
+            br#"{"transaction_id":"zzz","code":"m.user","reason":""}"#,
+            NOW
+        )
+        .is_empty()
+    );
     assert_eq!(a.state(), State::Started);
 }
 
@@ -433,7 +567,12 @@ fn cancel_invalid_message() {
         let accept = send(&mut b, &start);
         let _key_a = send(&mut a, &accept);
         let out = b.receive(EventType::Key.name(), &body, NOW);
-        assert_eq!(only_cancel(&out), CancelCode::InvalidMessage, "{}", String::from_utf8_lossy(&body));
+        assert_eq!(
+            only_cancel(&out),
+            CancelCode::InvalidMessage,
+            "{}",
+            String::from_utf8_lossy(&body)
+        );
         assert_eq!(cancelled(&b), Some((CancelCode::InvalidMessage, true)));
     }
     // A malformed MAC map (a non-string value).
@@ -442,7 +581,10 @@ fn cancel_invalid_message() {
     let bad = edited(&mac[0], |o| {
         o.insert("mac".into(), Value::Array(vec![]));
     });
-    assert_eq!(only_cancel(&b.receive(EventType::Mac.name(), &bad, NOW)), CancelCode::InvalidMessage);
+    assert_eq!(
+        only_cancel(&b.receive(EventType::Mac.name(), &bad, NOW)),
+        CancelCode::InvalidMessage
+    );
 }
 
 #[test]
@@ -452,7 +594,10 @@ fn cancel_user_mismatch() {
     let bad = edited(&start[0], |o| {
         o.insert("from_device".into(), "MALLORY".into());
     });
-    assert_eq!(only_cancel(&b.receive(EventType::Start.name(), &bad, NOW)), CancelCode::UserMismatch);
+    assert_eq!(
+        only_cancel(&b.receive(EventType::Start.name(), &bad, NOW)),
+        CancelCode::UserMismatch
+    );
     let (_, request) = Verification::request(&mut s.rng, s.alice.clone(), s.bob.clone(), TXN, NOW);
     let bad = edited(&request, |o| {
         o.insert("from_device".into(), "MALLORY".into());
@@ -471,7 +616,10 @@ fn received_cancel_codes() {
         let mut s = setup(16);
         let (mut a, _b, _) = up_to_start(&mut s);
         let body = format!(r#"{{"transaction_id":"{TXN}","code":"{code}","reason":"x"}}"#);
-        assert!(a.receive(EventType::Cancel.name(), body.as_bytes(), NOW).is_empty());
+        assert!(
+            a.receive(EventType::Cancel.name(), body.as_bytes(), NOW)
+                .is_empty()
+        );
         assert_eq!(cancelled(&a), Some((want, false)));
     }
 }

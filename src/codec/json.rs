@@ -370,7 +370,11 @@ impl Parser<'_> {
                 }
                 self.pos += 1;
             }
-            out.push_str(self.text.get(start..self.pos).ok_or(JsonError::InvalidUtf8)?);
+            out.push_str(
+                self.text
+                    .get(start..self.pos)
+                    .ok_or(JsonError::InvalidUtf8)?,
+            );
             match self.next()? {
                 b'"' => return Ok(out),
                 b'\\' => {}
@@ -495,7 +499,7 @@ impl Parser<'_> {
             return Ok(Value::Integer(0)); // includes -0 and 0e99
         }
         // Drop trailing zeros from the digits into the scale, then the value must be an integer.
-        while digits % 10 == 0 {
+        while digits.is_multiple_of(10) {
             digits /= 10;
             scale += 1;
         }
@@ -627,7 +631,10 @@ mod tests {
         ] {
             assert_eq!(parse(text.as_bytes()), Err(err), "{text}");
         }
-        assert_eq!(Value::integer(MAX_SAFE_INTEGER + 1), Err(JsonError::NumberOutOfRange));
+        assert_eq!(
+            Value::integer(MAX_SAFE_INTEGER + 1),
+            Err(JsonError::NumberOutOfRange)
+        );
         assert_eq!(Value::integer(-5).unwrap().to_canonical(), "-5");
     }
 
@@ -652,9 +659,17 @@ mod tests {
 
     #[test]
     fn limits() {
-        let deep_ok = format!("{}{}", "[".repeat(MAX_JSON_DEPTH), "]".repeat(MAX_JSON_DEPTH));
+        let deep_ok = format!(
+            "{}{}",
+            "[".repeat(MAX_JSON_DEPTH),
+            "]".repeat(MAX_JSON_DEPTH)
+        );
         assert!(parse(deep_ok.as_bytes()).is_ok());
-        let deep = format!("{}{}", "[".repeat(MAX_JSON_DEPTH + 1), "]".repeat(MAX_JSON_DEPTH + 1));
+        let deep = format!(
+            "{}{}",
+            "[".repeat(MAX_JSON_DEPTH + 1),
+            "]".repeat(MAX_JSON_DEPTH + 1)
+        );
         assert_eq!(parse(deep.as_bytes()), Err(JsonError::TooDeep));
         let big = format!("\"{}\"", "a".repeat(MAX_JSON_LEN));
         assert_eq!(parse(big.as_bytes()), Err(JsonError::TooLarge));
@@ -666,7 +681,10 @@ mod tests {
         assert_eq!(v.get("s").and_then(Value::as_str), Some("x"));
         assert_eq!(v.get("n").and_then(Value::as_integer), Some(3));
         assert_eq!(v.get("b").and_then(Value::as_bool), Some(false));
-        assert_eq!(v.get("a").and_then(Value::as_array), Some(&[Value::Null][..]));
+        assert_eq!(
+            v.get("a").and_then(Value::as_array),
+            Some(&[Value::Null][..])
+        );
         assert!(v.get("o").and_then(Value::as_object).is_some());
         assert_eq!(v.get("missing"), None);
         assert_eq!(Value::from("x").get("s"), None);

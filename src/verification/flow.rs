@@ -46,6 +46,7 @@
 //! # Ok::<(), &str>(())
 //! ```
 
+use alloc::boxed::Box;
 use alloc::string::{String, ToString};
 use alloc::vec;
 use alloc::vec::Vec;
@@ -283,7 +284,12 @@ impl Outgoing {
     #[must_use]
     pub fn cancel_code(&self) -> Option<CancelCode> {
         (self.event_type == EventType::Cancel).then(|| {
-            CancelCode::from_name(self.content.get("code").and_then(Value::as_str).unwrap_or(""))
+            CancelCode::from_name(
+                self.content
+                    .get("code")
+                    .and_then(Value::as_str)
+                    .unwrap_or(""),
+            )
         })
     }
 }
@@ -394,7 +400,10 @@ pub struct ParseFailure {
 }
 
 fn string_field(content: &Value, key: &str) -> Option<String> {
-    content.get(key).and_then(Value::as_str).map(ToString::to_string)
+    content
+        .get(key)
+        .and_then(Value::as_str)
+        .map(ToString::to_string)
 }
 
 fn string_list(content: &Value, key: &str) -> Option<Vec<String>> {
@@ -577,7 +586,7 @@ enum Phase {
         canonical_start: String,
     },
     Established {
-        sas: EstablishedSas,
+        sas: Box<EstablishedSas>,
         agreed: Agreed,
         role: Role,
         confirmed: bool,
@@ -695,10 +704,16 @@ impl Verification {
             return Err(None);
         }
         if from_device != other.device_id {
-            return Err(Some(cancel_event(&transaction_id, CancelCode::UserMismatch)));
+            return Err(Some(cancel_event(
+                &transaction_id,
+                CancelCode::UserMismatch,
+            )));
         }
         if !methods.iter().any(|m| m == SAS_METHOD) {
-            return Err(Some(cancel_event(&transaction_id, CancelCode::UnknownMethod)));
+            return Err(Some(cancel_event(
+                &transaction_id,
+                CancelCode::UnknownMethod,
+            )));
         }
         Ok(Self {
             own,
@@ -897,7 +912,11 @@ impl Verification {
         cancel_event(&self.transaction_id, code)
     }
 
-    fn mac_event(&self, sas: &EstablishedSas, method: MacMethod) -> Result<Outgoing, VerificationError> {
+    fn mac_event(
+        &self,
+        sas: &EstablishedSas,
+        method: MacMethod,
+    ) -> Result<Outgoing, VerificationError> {
         let ids = MacIds {
             sender: self.own.party(),
             receiver: self.other.party(),
@@ -970,11 +989,14 @@ impl Verification {
                 self.sas = None;
                 Ok(Vec::new())
             }
-            (Phase::Requested, E::Ready {
-                from_device,
-                methods,
-                ..
-            }) => {
+            (
+                Phase::Requested,
+                E::Ready {
+                    from_device,
+                    methods,
+                    ..
+                },
+            ) => {
                 if from_device != self.other.device_id {
                     return Err(CancelCode::UserMismatch);
                 }
@@ -984,20 +1006,29 @@ impl Verification {
                 self.phase = Phase::Ready;
                 Ok(Vec::new())
             }
-            (Phase::Ready, E::Start {
-                from_device,
-                method,
-                sas,
-                content,
-                ..
-            }) => self.accept_start(&from_device, &method, sas, &content),
-            (Phase::Started { sas, canonical_start }, E::Start {
-                from_device,
-                method,
-                sas: their_sas,
-                content,
-                ..
-            }) => {
+            (
+                Phase::Ready,
+                E::Start {
+                    from_device,
+                    method,
+                    sas,
+                    content,
+                    ..
+                },
+            ) => self.accept_start(&from_device, &method, sas, &content),
+            (
+                Phase::Started {
+                    sas,
+                    canonical_start,
+                },
+                E::Start {
+                    from_device,
+                    method,
+                    sas: their_sas,
+                    content,
+                    ..
+                },
+            ) => {
                 // Both sides started: the start of the lexicographically smaller user id (device id
                 // for two devices of one user) is used.
                 let ours_wins = if self.own.user_id == self.other.user_id {
@@ -1016,14 +1047,20 @@ impl Verification {
                     self.accept_start(&from_device, &method, their_sas, &content)
                 }
             }
-            (Phase::Started { sas, canonical_start }, E::Accept {
-                key_agreement_protocol,
-                hash,
-                message_authentication_code,
-                short_authentication_string,
-                commitment,
-                ..
-            }) => {
+            (
+                Phase::Started {
+                    sas,
+                    canonical_start,
+                },
+                E::Accept {
+                    key_agreement_protocol,
+                    hash,
+                    message_authentication_code,
+                    short_authentication_string,
+                    commitment,
+                    ..
+                },
+            ) => {
                 let kap = OUR_KAPS
                     .iter()
                     .find(|k| **k == key_agreement_protocol)
@@ -1059,7 +1096,7 @@ impl Verification {
                 let reply = key_event(&self.transaction_id, &sas);
                 let established = sas.diffie_hellman_base64(&key).map_err(key_error)?;
                 self.phase = Phase::Established {
-                    sas: established,
+                    sas: Box::new(established),
                     agreed,
                     role: Role::Acceptor,
                     confirmed: false,
@@ -1068,20 +1105,24 @@ impl Verification {
                 };
                 Ok(vec![reply])
             }
-            (Phase::KeySent {
-                sas,
-                agreed,
-                commitment,
-                canonical_start,
-            }, E::Key { key, .. }) => {
-                let their_key = super::sas::decode_base64_32(&key)
-                    .map_err(|_| CancelCode::InvalidMessage)?;
-                let their_key = crate::primitives::curve25519::Curve25519PublicKey::from_bytes(their_key);
+            (
+                Phase::KeySent {
+                    sas,
+                    agreed,
+                    commitment,
+                    canonical_start,
+                },
+                E::Key { key, .. },
+            ) => {
+                let their_key =
+                    super::sas::decode_base64_32(&key).map_err(|_| CancelCode::InvalidMessage)?;
+                let their_key =
+                    crate::primitives::curve25519::Curve25519PublicKey::from_bytes(their_key);
                 check_commitment(&their_key, canonical_start.as_bytes(), &commitment)
                     .map_err(|_| CancelCode::MismatchedCommitment)?;
                 let established = sas.diffie_hellman(&their_key).map_err(key_error)?;
                 self.phase = Phase::Established {
-                    sas: established,
+                    sas: Box::new(established),
                     agreed,
                     role: Role::Starter,
                     confirmed: false,
@@ -1090,14 +1131,17 @@ impl Verification {
                 };
                 Ok(Vec::new())
             }
-            (Phase::Established {
-                sas,
-                agreed,
-                role,
-                confirmed,
-                their_keys: None,
-                done_sent,
-            }, E::Mac { mac, keys, .. }) => {
+            (
+                Phase::Established {
+                    sas,
+                    agreed,
+                    role,
+                    confirmed,
+                    their_keys: None,
+                    done_sent,
+                },
+                E::Mac { mac, keys, .. },
+            ) => {
                 if mac.len() > MAX_SAS_MAC_KEYS {
                     return Err(CancelCode::KeyMismatch);
                 }
@@ -1134,11 +1178,14 @@ impl Verification {
                 };
                 Ok(out)
             }
-            (Phase::Established {
-                their_keys: Some(keys),
-                done_sent: true,
-                ..
-            }, E::Done { .. }) => {
+            (
+                Phase::Established {
+                    their_keys: Some(keys),
+                    done_sent: true,
+                    ..
+                },
+                E::Done { .. },
+            ) => {
                 self.phase = Phase::Done(keys);
                 Ok(Vec::new())
             }
@@ -1178,8 +1225,10 @@ impl Verification {
         else {
             return Err(CancelCode::UnknownMethod);
         };
-        let (Some(kap), Some(mac)) = (KeyAgreement::from_name(kap_name), MacMethod::from_name(mac_name))
-        else {
+        let (Some(kap), Some(mac)) = (
+            KeyAgreement::from_name(kap_name),
+            MacMethod::from_name(mac_name),
+        ) else {
             return Err(CancelCode::UnknownMethod);
         };
         let sas = self.sas.take().ok_or(CancelCode::UnexpectedMessage)?;
@@ -1241,7 +1290,10 @@ pub fn cancel_event(transaction_id: &str, code: CancelCode) -> Outgoing {
         event_type: EventType::Cancel,
         content: content(
             transaction_id,
-            vec![("code", code.name().into()), ("reason", code.reason().into())],
+            vec![
+                ("code", code.name().into()),
+                ("reason", code.reason().into()),
+            ],
         ),
     }
 }

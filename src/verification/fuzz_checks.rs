@@ -149,13 +149,27 @@ pub fn check_flow(data: &[u8]) {
 pub fn run_flow(data: &[u8]) -> (State, State) {
     let mut rng = FuzzRng::new(b"safemeet verification_flow fuzz target");
     let key = |rng: &mut FuzzRng| Ed25519SecretKey::generate(rng).public_key();
-    let alice = DeviceInfo::new("@alice:example.org", "ALICE", key(&mut rng), Some(key(&mut rng)));
-    let bob = DeviceInfo::new("@bob:example.org", "BOB", key(&mut rng), Some(key(&mut rng)));
+    let alice = DeviceInfo::new(
+        "@alice:example.org",
+        "ALICE",
+        key(&mut rng),
+        Some(key(&mut rng)),
+    );
+    let bob = DeviceInfo::new(
+        "@bob:example.org",
+        "BOB",
+        key(&mut rng),
+        Some(key(&mut rng)),
+    );
 
     let (mut a, request) = Verification::request(&mut rng, alice.clone(), bob.clone(), TXN, NOW);
-    let Ok(mut b) =
-        Verification::from_request(&mut rng, bob.clone(), alice.clone(), &request.content_json(), NOW)
-    else {
+    let Ok(mut b) = Verification::from_request(
+        &mut rng,
+        bob.clone(),
+        alice.clone(),
+        &request.content_json(),
+        NOW,
+    ) else {
         panic!("our own request is refused");
     };
     let mut to_a: Vec<Outgoing> = Vec::new();

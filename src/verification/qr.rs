@@ -379,7 +379,10 @@ mod tests {
             let mut buf = [0u8; 200];
             let n = code.encode_into(&mut buf).unwrap();
             assert_eq!(n, HEADER_LEN + 9 + 64 + 8);
-            assert_eq!(&buf[..10], &[b'M', b'A', b'T', b'R', b'I', b'X', 2, mode.byte(), 0, 9]);
+            assert_eq!(
+                &buf[..10],
+                &[b'M', b'A', b'T', b'R', b'I', b'X', 2, mode.byte(), 0, 9]
+            );
             assert_eq!(QrPayload::decode(&buf[..n]).unwrap(), code);
             assert_eq!(
                 code.encode_into(&mut buf[..n - 1]),
@@ -401,10 +404,19 @@ mod tests {
             x
         };
         assert_eq!(QrPayload::decode(b"MATRI"), Err(QrError::InvalidHeader));
-        assert_eq!(QrPayload::decode(&with(0, b'N')), Err(QrError::InvalidHeader));
-        assert_eq!(QrPayload::decode(&with(6, 1)), Err(QrError::UnsupportedVersion));
+        assert_eq!(
+            QrPayload::decode(&with(0, b'N')),
+            Err(QrError::InvalidHeader)
+        );
+        assert_eq!(
+            QrPayload::decode(&with(6, 1)),
+            Err(QrError::UnsupportedVersion)
+        );
         assert_eq!(QrPayload::decode(&with(7, 3)), Err(QrError::UnknownMode));
-        assert_eq!(QrPayload::decode(&with(10, 0xff)), Err(QrError::InvalidFlowId));
+        assert_eq!(
+            QrPayload::decode(&with(10, 0xff)),
+            Err(QrError::InvalidFlowId)
+        );
         assert_eq!(QrPayload::decode(&with(9, 0)), Err(QrError::InvalidFlowId));
         assert_eq!(QrPayload::decode(&with(9, 200)), Err(QrError::Truncated));
         for cut in 6..HEADER_LEN + 1 + 64 {
@@ -450,8 +462,14 @@ mod tests {
         let secret = [5u8; 16];
 
         // 0x00: they show (their master, my master).
-        let code = QrPayload::new(QrMode::VerifyingAnotherUser, "t", their_master, my_master, &secret)
-            .unwrap();
+        let code = QrPayload::new(
+            QrMode::VerifyingAnotherUser,
+            "t",
+            their_master,
+            my_master,
+            &secret,
+        )
+        .unwrap();
         let mine = ScannerKeys {
             own_master: Some(my_master),
             own_device: Some(my_device),
@@ -460,31 +478,67 @@ mod tests {
         };
         let v = code.check_scanned(&mine).unwrap();
         assert_eq!((v.master_key(), v.device_key()), (Some(their_master), None));
-        let wrong = ScannerKeys { other_master: Some(other), ..mine };
+        let wrong = ScannerKeys {
+            other_master: Some(other),
+            ..mine
+        };
         assert_eq!(code.check_scanned(&wrong), Err(QrError::KeyMismatch));
-        let wrong = ScannerKeys { own_master: None, ..mine };
+        let wrong = ScannerKeys {
+            own_master: None,
+            ..mine
+        };
         assert_eq!(code.check_scanned(&wrong), Err(QrError::KeyMismatch));
         let back = code.check_reciprocation(&secret).unwrap();
         assert_eq!(back.master_key(), Some(my_master));
-        assert_eq!(code.check_reciprocation(&[5; 15]), Err(QrError::SecretMismatch));
-        assert_eq!(code.check_reciprocation(&[6; 16]), Err(QrError::SecretMismatch));
+        assert_eq!(
+            code.check_reciprocation(&[5; 15]),
+            Err(QrError::SecretMismatch)
+        );
+        assert_eq!(
+            code.check_reciprocation(&[6; 16]),
+            Err(QrError::SecretMismatch)
+        );
 
         // 0x01: our other device trusts the master key and shows (master, my device).
-        let code = QrPayload::new(QrMode::SelfVerifyingMasterKeyTrusted, "t", my_master, my_device, &secret)
-            .unwrap();
+        let code = QrPayload::new(
+            QrMode::SelfVerifyingMasterKeyTrusted,
+            "t",
+            my_master,
+            my_device,
+            &secret,
+        )
+        .unwrap();
         let v = code.check_scanned(&mine).unwrap();
         assert_eq!((v.master_key(), v.device_key()), (Some(my_master), None));
-        let wrong = ScannerKeys { own_device: Some(other), ..mine };
+        let wrong = ScannerKeys {
+            own_device: Some(other),
+            ..mine
+        };
         assert_eq!(code.check_scanned(&wrong), Err(QrError::KeyMismatch));
-        assert_eq!(code.check_reciprocation(&secret).unwrap().device_key(), Some(my_device));
+        assert_eq!(
+            code.check_reciprocation(&secret).unwrap().device_key(),
+            Some(my_device)
+        );
 
         // 0x02: our other device does not trust the master key and shows (its key, master).
-        let code = QrPayload::new(QrMode::SelfVerifyingMasterKeyUntrusted, "t", their_device, my_master, &secret)
-            .unwrap();
+        let code = QrPayload::new(
+            QrMode::SelfVerifyingMasterKeyUntrusted,
+            "t",
+            their_device,
+            my_master,
+            &secret,
+        )
+        .unwrap();
         let v = code.check_scanned(&mine).unwrap();
         assert_eq!((v.master_key(), v.device_key()), (None, Some(their_device)));
-        let wrong = ScannerKeys { other_device: Some(other), ..mine };
+        let wrong = ScannerKeys {
+            other_device: Some(other),
+            ..mine
+        };
         assert_eq!(code.check_scanned(&wrong), Err(QrError::KeyMismatch));
-        assert_eq!(code.check_reciprocation(&secret).unwrap().master_key(), Some(my_master));
+        assert_eq!(
+            code.check_reciprocation(&secret).unwrap().master_key(),
+            Some(my_master)
+        );
     }
 }

@@ -231,7 +231,11 @@ impl MacIds<'_> {
 #[must_use]
 pub fn commitment(acceptor_key: &Curve25519PublicKey, canonical_start: &[u8]) -> [u8; 32] {
     let mut h = Sha256::new();
-    h.update(Base64_32::encode(acceptor_key.as_bytes()).as_str().as_bytes());
+    h.update(
+        Base64_32::encode(acceptor_key.as_bytes())
+            .as_str()
+            .as_bytes(),
+    );
     h.update(canonical_start);
     h.finalize()
 }
@@ -307,7 +311,10 @@ impl Sas {
     ///
     /// # Errors
     /// [`VerificationError::InvalidEncoding`], or as [`Sas::diffie_hellman`].
-    pub fn diffie_hellman_base64(self, their_key: &str) -> Result<EstablishedSas, VerificationError> {
+    pub fn diffie_hellman_base64(
+        self,
+        their_key: &str,
+    ) -> Result<EstablishedSas, VerificationError> {
         let key = Curve25519PublicKey::from_bytes(decode_base64_32(their_key)?);
         self.diffie_hellman(&key)
     }
@@ -612,7 +619,12 @@ impl EstablishedSas {
         Ok(self.mac_string_multi(method, ids, &mac_input))
     }
 
-    fn mac_string_multi(&self, method: MacMethod, ids: &MacIds<'_>, input: &HmacInput<'_>) -> MacString {
+    fn mac_string_multi(
+        &self,
+        method: MacMethod,
+        ids: &MacIds<'_>,
+        input: &HmacInput<'_>,
+    ) -> MacString {
         let info: [&[u8]; 7] = [
             b"MATRIX_KEY_VERIFICATION_MAC",
             ids.sender.user_id.as_bytes(),
@@ -663,9 +675,7 @@ impl EstablishedSas {
         if macs.len() > MAX_SAS_MAC_KEYS {
             return Err(VerificationError::TooManyKeys);
         }
-        let master_b64 = expected
-            .master_key
-            .map(|k| Base64_32::encode(k.as_bytes()));
+        let master_b64 = expected.master_key.map(|k| Base64_32::encode(k.as_bytes()));
         // Resolve every key id first, so that a confused or unknown id fails before any MAC is checked.
         let mut kinds = [KeyKind::Device; MAX_SAS_MAC_KEYS];
         let mut seen_device = false;
@@ -768,9 +778,7 @@ fn libolm_base64(tag: &[u8; 32]) -> MacString {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let sym = |v: u32| ALPHABET.get((v & 63) as usize).copied().unwrap_or(b'A');
     let mut buf = [0u8; BASE64_32_LEN];
-    buf.get_mut(..32)
-        .unwrap_or_default()
-        .copy_from_slice(tag);
+    buf.get_mut(..32).unwrap_or_default().copy_from_slice(tag);
     let at = |buf: &[u8; BASE64_32_LEN], i: usize| u32::from(buf.get(i).copied().unwrap_or(0));
     for g in 0..10 {
         let v = (at(&buf, 3 * g) << 16) | (at(&buf, 3 * g + 1) << 8) | at(&buf, 3 * g + 2);
