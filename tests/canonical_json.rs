@@ -14,7 +14,7 @@ fn arb_json() -> impl Strategy<Value = serde_json::Value> {
     let leaf = prop_oneof![
         Just(serde_json::Value::Null),
         any::<bool>().prop_map(serde_json::Value::Bool),
-        (-MAX_SAFE_INTEGER..=MAX_SAFE_INTEGER).prop_map(|n| serde_json::Value::from(n)),
+        (-MAX_SAFE_INTEGER..=MAX_SAFE_INTEGER).prop_map(serde_json::Value::from),
         any::<String>().prop_map(serde_json::Value::String),
         "[\\x00-\\x20\"\\\\/\\x7f]{0,6}".prop_map(serde_json::Value::String),
     ];
