@@ -197,15 +197,13 @@ fn main() -> Result<(), Error> {
 
     chapter2(&mut rng)?;
     chapter_olm(&mut rng)?;
+    chapter_verification(&mut rng)?;
 
     chapter("Still to come");
     println!(
-        "  Later chapters arrive with the layers they show: a room with Megolm, emoji verification,"
+        "  Later chapters arrive with the layers they show: a room with Megolm, cross-signing and"
     );
-    println!(
-        "  cross-signing and identity resets, and recovering everything on a new laptop with the"
-    );
-    println!("  recovery key.");
+    println!("  identity resets, and recovering everything on a new laptop with the recovery key.");
     Ok(())
 }
 
@@ -460,5 +458,150 @@ fn chapter_olm(rng: &mut ChaCha20Rng) -> Result<(), Error> {
         again.map_or_else(|e| e.to_string(), |_| "decrypted?!".into())
     );
     assert!(again.is_err());
+    Ok(())
+}
+
+/// Delivers `first` to `y`, then every answer back and forth between `x` and `y` until both are quiet.
+fn converse(
+    x: &mut safemeet::verification::flow::Verification,
+    y: &mut safemeet::verification::flow::Verification,
+    first: Vec<safemeet::verification::flow::Outgoing>,
+    now: u64,
+) {
+    let (mut to_y, mut to_x) = (first, Vec::new());
+    while !to_y.is_empty() || !to_x.is_empty() {
+        for e in core::mem::take(&mut to_y) {
+            println!("    -> {}", e.event_type.name());
+            to_x.extend(y.receive(e.event_type.name(), &e.content_json(), now));
+        }
+        for e in core::mem::take(&mut to_x) {
+            println!("    <- {}", e.event_type.name());
+            to_y.extend(x.receive(e.event_type.name(), &e.content_json(), now));
+        }
+    }
+}
+
+fn show_emoji(who: &str, flow: &safemeet::verification::flow::Verification) {
+    let line: Vec<String> = flow
+        .emoji()
+        .map(|e| {
+            e.iter()
+                .map(|e| format!("{} {}", e.symbol, e.name))
+                .collect()
+        })
+        .unwrap_or_default();
+    println!("  {who:<14} {}", line.join(" | "));
+}
+
+/// Chapter 4: emoji verification. Alice's phone verifies Bob's phone; then Mallory sits in the middle.
+fn chapter_verification(rng: &mut ChaCha20Rng) -> Result<(), Error> {
+    use safemeet::verification::flow::{DeviceInfo, State, Verification};
+
+    chapter("Chapter 4: Alice's phone verifies Bob's phone");
+    let now = 1_790_000_000_000; // milliseconds since 1970: the flow never reads a clock itself
+    let alice = DeviceInfo::new(
+        "@alice:example.org",
+        "ALICEPHONE",
+        Ed25519SecretKey::generate(rng).public_key(),
+        Some(Ed25519SecretKey::generate(rng).public_key()),
+    );
+    let bob = DeviceInfo::new(
+        "@bob:example.org",
+        "BOBPHONE",
+        Ed25519SecretKey::generate(rng).public_key(),
+        Some(Ed25519SecretKey::generate(rng).public_key()),
+    );
+
+    step(
+        "Alice asks to verify Bob; Bob taps \"accept\". The events go through the (untrusted) server.",
+    );
+    let (mut a, request) = Verification::request(rng, alice.clone(), bob.clone(), "tour-1", now);
+    println!("    -> {}", request.event_type.name());
+    let mut b = Verification::from_request(
+        rng,
+        bob.clone(),
+        alice.clone(),
+        &request.content_json(),
+        now,
+    )
+    .map_err(|_| safemeet::VerificationError::InvalidEncoding)?;
+    let ready = b.accept_request(now).into_iter().collect();
+    converse(&mut b, &mut a, ready, now);
+    step(
+        "Alice's phone starts SAS. Bob's phone commits to its ephemeral key before it sees Alice's.",
+    );
+    let start = a.start_sas(now).into_iter().collect();
+    converse(&mut a, &mut b, start, now);
+    step(
+        "Both phones now show seven emoji. Alice and Bob compare them, side by side or on a call:",
+    );
+    show_emoji("Alice's phone:", &a);
+    show_emoji("Bob's phone:", &b);
+    println!("  same on both screens: {}", a.emoji() == b.emoji());
+    assert_eq!(a.emoji(), b.emoji());
+
+    step(
+        "They match, so both tap \"they match\": each phone MACs its keys, checks the other's, and is done.",
+    );
+    let macs = a.confirm(now);
+    converse(&mut a, &mut b, macs, now);
+    let macs = b.confirm(now);
+    converse(&mut b, &mut a, macs, now);
+    let verified = a.verified_keys();
+    println!(
+        "  Alice's phone: {:?}; it verified Bob's device key: {}, and his master key: {}",
+        a.state(),
+        verified.and_then(|k| k.device_key()) == Some(bob.device_key),
+        verified.and_then(|k| k.master_key()) == bob.master_key,
+    );
+    assert_eq!((a.state(), b.state()), (State::Done, State::Done));
+
+    step(
+        "Now Mallory, who runs the server, sits in the middle: to Alice she plays Bob, to Bob Alice.",
+    );
+    let (mut a, request) = Verification::request(rng, alice.clone(), bob.clone(), "tour-2", now);
+    // Mallory answers Alice as "Bob" and asks Bob as "Alice", with her own ephemeral keys on each side.
+    let mut m_as_bob = Verification::from_request(
+        rng,
+        bob.clone(),
+        alice.clone(),
+        &request.content_json(),
+        now,
+    )
+    .map_err(|_| safemeet::VerificationError::InvalidEncoding)?;
+    let (mut m_as_alice, request2) =
+        Verification::request(rng, alice.clone(), bob.clone(), "tour-2", now);
+    let mut b = Verification::from_request(
+        rng,
+        bob.clone(),
+        alice.clone(),
+        &request2.content_json(),
+        now,
+    )
+    .map_err(|_| safemeet::VerificationError::InvalidEncoding)?;
+    let ready = m_as_bob.accept_request(now).into_iter().collect();
+    converse(&mut m_as_bob, &mut a, ready, now);
+    let ready = b.accept_request(now).into_iter().collect();
+    converse(&mut b, &mut m_as_alice, ready, now);
+    let start = a.start_sas(now).into_iter().collect();
+    converse(&mut a, &mut m_as_bob, start, now);
+    let start = m_as_alice.start_sas(now).into_iter().collect();
+    converse(&mut m_as_alice, &mut b, start, now);
+    show_emoji("Alice's phone:", &a);
+    show_emoji("Bob's phone:", &b);
+    println!(
+        "  same on both screens: {} -- each phone agreed a key with Mallory, not with the other",
+        a.emoji() == b.emoji()
+    );
+    assert_ne!(a.emoji(), b.emoji());
+    step(
+        "Alice sees the difference and taps \"they don't match\": the flow is cancelled, nothing is trusted.",
+    );
+    let cancel = a.mismatch().into_iter().collect();
+    converse(&mut a, &mut m_as_bob, cancel, now);
+    println!("  Alice's phone: {:?}", a.state());
+    println!(
+        "  (Mallory could not have fixed this: she must pick her keys before she sees the other side's.)"
+    );
     Ok(())
 }

@@ -1,5 +1,6 @@
 //! Byte-level encodings: a zero-copy [`Reader`], a [`Writer`] into caller buffers, LEB128 varints and
-//! protobuf-style fields ([`proto`]), and the text encodings [`base64`] and [`base58`].
+//! protobuf-style fields ([`proto`]), and the text encodings [`base64`] and [`base58`]; with `alloc`, strict JSON and the Matrix canonical
+//! JSON serialiser (`json`).
 //!
 //! Everything here works without an allocator: decoders borrow from their input or write into a buffer
 //! the caller provides, and each encoder has a `*_len` function to size that buffer. The `alloc` feature
@@ -48,6 +49,8 @@
 
 pub mod base58;
 pub mod base64;
+#[cfg(feature = "alloc")]
+pub mod json;
 pub mod proto;
 mod reader;
 mod writer;

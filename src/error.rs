@@ -288,6 +288,151 @@ impl fmt::Display for PickleError {
 
 impl core::error::Error for PickleError {}
 
+/// Errors from the JSON reader in `codec::json` (`alloc`). They describe the input's shape only.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum JsonError {
+    /// The input ended inside a value.
+    UnexpectedEnd,
+    /// A character that cannot start or continue a value here.
+    InvalidSyntax,
+    /// Something other than whitespace follows the value.
+    TrailingData,
+    /// An object names the same member twice.
+    DuplicateKey,
+    /// The input is not valid UTF-8.
+    InvalidUtf8,
+    /// A `\u` escape names half of a UTF-16 surrogate pair without the other half.
+    LoneSurrogate,
+    /// A backslash escape that JSON does not define, or a malformed `\u` escape.
+    InvalidEscape,
+    /// A raw control character (U+0000 to U+001F) inside a string.
+    ControlCharacter,
+    /// A number outside the interoperable integer range `[-(2^53 - 1), 2^53 - 1]`.
+    NumberOutOfRange,
+    /// A number with a fractional part (canonical JSON has integers only).
+    NotAnInteger,
+    /// Arrays and objects nest deeper than [`crate::limits::MAX_JSON_DEPTH`].
+    TooDeep,
+    /// The input is longer than [`crate::limits::MAX_JSON_LEN`] bytes.
+    TooLarge,
+}
+
+impl fmt::Display for JsonError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::UnexpectedEnd => "JSON input ended unexpectedly",
+            Self::InvalidSyntax => "invalid JSON syntax",
+            Self::TrailingData => "trailing data after JSON value",
+            Self::DuplicateKey => "duplicate key in JSON object",
+            Self::InvalidUtf8 => "JSON input is not valid UTF-8",
+            Self::LoneSurrogate => "lone UTF-16 surrogate in JSON string",
+            Self::InvalidEscape => "invalid escape in JSON string",
+            Self::ControlCharacter => "unescaped control character in JSON string",
+            Self::NumberOutOfRange => "JSON number outside the safe integer range",
+            Self::NotAnInteger => "JSON number is not an integer",
+            Self::TooDeep => "JSON nested too deeply",
+            Self::TooLarge => "JSON input too large",
+        })
+    }
+}
+
+impl core::error::Error for JsonError {}
+
+/// Errors from the `verification` layer (SAS and the verification flow).
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum VerificationError {
+    /// The peer's ephemeral key gave a non-contributory (all-zero) exchange: a small-order point.
+    NonContributory,
+    /// A public key or MAC is not valid base64 of the right length.
+    InvalidEncoding,
+    /// The peer's ephemeral key does not match the commitment it sent.
+    MismatchedCommitment,
+    /// A MAC did not verify. Deliberately says nothing more.
+    Authentication,
+    /// The MAC message names a key id the verifier did not expect, names one twice, or names none.
+    UnexpectedKeyId,
+    /// A key id resolves to more than one of the expected keys (a device id equal to a cross-signing
+    /// key's id): the key-identifier confusion of Albrecht et al., IEEE S&P 2023.
+    AmbiguousKeyId,
+    /// More key ids than [`crate::limits::MAX_SAS_MAC_KEYS`].
+    TooManyKeys,
+    /// An identifier (user id, device id, transaction id) is empty or longer than its limit.
+    InvalidIdentifier,
+    /// A primitive failed in a way the fixed sizes used here rule out. Seeing it means a bug in safemeet.
+    Internal,
+}
+
+impl fmt::Display for VerificationError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::NonContributory => "non-contributory Diffie-Hellman output",
+            Self::InvalidEncoding => "invalid key or MAC encoding",
+            Self::MismatchedCommitment => "key does not match the commitment",
+            Self::Authentication => "MAC verification failed",
+            Self::UnexpectedKeyId => "unexpected key id in MAC",
+            Self::AmbiguousKeyId => "ambiguous key id in MAC",
+            Self::TooManyKeys => "too many keys in MAC",
+            Self::InvalidIdentifier => "invalid identifier",
+            Self::Internal => "internal error in verification",
+        })
+    }
+}
+
+impl core::error::Error for VerificationError {}
+
+/// Errors from decoding and checking QR verification payloads (`verification::qr`).
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum QrError {
+    /// The payload does not start with `MATRIX`.
+    InvalidHeader,
+    /// The version byte is not `0x02`.
+    UnsupportedVersion,
+    /// The mode byte is not `0x00`, `0x01` or `0x02`.
+    UnknownMode,
+    /// The payload ends before its keys.
+    Truncated,
+    /// The flow id is empty or not UTF-8.
+    InvalidFlowId,
+    /// A key is not a valid Ed25519 public key.
+    InvalidKey,
+    /// The shared secret is shorter than [`crate::limits::QR_MIN_SECRET_LEN`] bytes, or longer than
+    /// [`crate::limits::QR_MAX_SECRET_LEN`].
+    InvalidSecretLength,
+    /// A key in the code does not match the key the scanner knows.
+    KeyMismatch,
+    /// The secret sent back by the scanner is not the one in our code.
+    SecretMismatch,
+    /// The caller's output buffer is too small; `needed` bytes are required. Nothing was written.
+    BufferTooSmall {
+        /// The number of bytes the output buffer must hold.
+        needed: usize,
+    },
+}
+
+impl fmt::Display for QrError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::InvalidHeader => f.write_str("not a Matrix verification QR code"),
+            Self::UnsupportedVersion => f.write_str("unsupported QR code version"),
+            Self::UnknownMode => f.write_str("unknown QR code mode"),
+            Self::Truncated => f.write_str("QR code payload truncated"),
+            Self::InvalidFlowId => f.write_str("invalid flow id in QR code"),
+            Self::InvalidKey => f.write_str("invalid key in QR code"),
+            Self::InvalidSecretLength => f.write_str("QR code shared secret has an invalid length"),
+            Self::KeyMismatch => f.write_str("QR code key mismatch"),
+            Self::SecretMismatch => f.write_str("QR code shared secret mismatch"),
+            Self::BufferTooSmall { needed } => {
+                write!(f, "output buffer too small: {needed} bytes needed")
+            }
+        }
+    }
+}
+
+impl core::error::Error for QrError {}
+
 /// The root error: every layer's error, gathered.
 #[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -306,6 +451,12 @@ pub enum Error {
     Pickle(PickleError),
     /// An error from the Matrix Olm profile.
     Olm(OlmError),
+    /// An error from the JSON reader.
+    Json(JsonError),
+    /// An error from the verification layer.
+    Verification(VerificationError),
+    /// An error from QR verification payloads.
+    Qr(QrError),
 }
 
 impl fmt::Display for Error {
@@ -318,6 +469,9 @@ impl fmt::Display for Error {
             Self::Session(e) => write!(f, "session: {e}"),
             Self::Pickle(e) => write!(f, "pickle: {e}"),
             Self::Olm(e) => write!(f, "olm: {e}"),
+            Self::Json(e) => write!(f, "json: {e}"),
+            Self::Verification(e) => write!(f, "verification: {e}"),
+            Self::Qr(e) => write!(f, "qr: {e}"),
         }
     }
 }
@@ -332,6 +486,9 @@ impl core::error::Error for Error {
             Self::Session(e) => Some(e),
             Self::Pickle(e) => Some(e),
             Self::Olm(e) => Some(e),
+            Self::Json(e) => Some(e),
+            Self::Verification(e) => Some(e),
+            Self::Qr(e) => Some(e),
         }
     }
 }
@@ -375,5 +532,23 @@ impl From<PickleError> for Error {
 impl From<OlmError> for Error {
     fn from(e: OlmError) -> Self {
         Self::Olm(e)
+    }
+}
+
+impl From<JsonError> for Error {
+    fn from(e: JsonError) -> Self {
+        Self::Json(e)
+    }
+}
+
+impl From<VerificationError> for Error {
+    fn from(e: VerificationError) -> Self {
+        Self::Verification(e)
+    }
+}
+
+impl From<QrError> for Error {
+    fn from(e: QrError) -> Self {
+        Self::Qr(e)
     }
 }

@@ -25,8 +25,10 @@ pub mod pickle;
 pub mod primitives;
 pub mod ratchet;
 pub mod session;
+pub mod verification;
 pub mod x3dh;
 
 pub use error::{
-    CodecError, CryptoError, Error, OlmError, PickleError, RatchetError, SessionError, X3dhError,
+    CodecError, CryptoError, Error, JsonError, OlmError, PickleError, QrError, RatchetError,
+    SessionError, VerificationError, X3dhError,
 };

@@ -72,3 +72,41 @@ pub const OLM_MAX_ONE_TIME_KEYS: usize = 100;
 /// How many one-time keys an Olm account advises publishing at once: half its capacity, as libolm and
 /// vodozemac advise, so that keys claimed but not yet used are not evicted by the next batch.
 pub const OLM_PUBLISH_ONE_TIME_KEYS: usize = OLM_MAX_ONE_TIME_KEYS / 2;
+/// The longest JSON text `codec::json` parses, in bytes. Matrix caps a whole event at 65,536 bytes
+/// (Client-Server API, "Size limits"), so no event content we must read is longer.
+pub const MAX_JSON_LEN: usize = 65_536;
+
+/// How deeply JSON arrays and objects may nest. The parser recurses once per level, so this bounds its
+/// stack use; the deepest structure Matrix E2EE reads (signatures inside cross-signing keys) has four
+/// levels.
+pub const MAX_JSON_DEPTH: usize = 32;
+
+/// The most key ids one SAS MAC message may carry. A device MACs its own device key and its master key;
+/// rust-sdk sends at most those two. Eight leaves room while letting the verifier sort the key ids on
+/// the stack, without an allocator.
+pub const MAX_SAS_MAC_KEYS: usize = 8;
+
+/// The longest user id, device id or transaction id the SAS and verification code accept, in bytes.
+/// Matrix user ids are at most 255 bytes (Appendices, "User Identifiers"); device and transaction ids
+/// have no spec limit, and rust-sdk generates 10- and 32-character ones.
+pub const MAX_VERIFICATION_ID_LEN: usize = 255;
+
+/// The shortest QR shared secret a scanned code may carry. The spec suggests 8 bytes; rust-sdk rejects
+/// shorter ones.
+pub const QR_MIN_SECRET_LEN: usize = 8;
+
+/// The longest QR shared secret accepted (a QR code of version 40 holds under 3 KB; 512 bytes is far
+/// beyond any peer's 16).
+pub const QR_MAX_SECRET_LEN: usize = 512;
+
+/// The length of a QR shared secret we generate, as rust-sdk does.
+pub const QR_GENERATED_SECRET_LEN: usize = 16;
+
+/// How long a verification may wait for the next event, in milliseconds, before it is cancelled with
+/// `m.timeout`. The Matrix specification says 10 minutes (rust-sdk uses 5 minutes overall and
+/// 1 minute per event).
+pub const VERIFICATION_TIMEOUT_MS: u64 = 10 * 60 * 1000;
+
+/// How far in the future a verification request's `timestamp` may lie, in milliseconds, before it is
+/// ignored (the spec's 5 minutes); a request older than [`VERIFICATION_TIMEOUT_MS`] is ignored too.
+pub const VERIFICATION_REQUEST_FUTURE_MS: u64 = 5 * 60 * 1000;

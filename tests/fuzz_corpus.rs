@@ -84,3 +84,55 @@ fn codec_corpus() {
     }
     println!("codec corpus: {} files passed", files.len());
 }
+
+#[cfg(feature = "alloc")]
+#[test]
+fn qr_decode_corpus() {
+    replay("qr_decode", safemeet::verification::fuzz_checks::check_qr);
+}
+
+#[cfg(feature = "alloc")]
+#[test]
+fn verification_event_corpus() {
+    replay(
+        "verification_event",
+        safemeet::verification::fuzz_checks::check_event,
+    );
+}
+
+#[cfg(feature = "alloc")]
+#[test]
+fn verification_flow_corpus() {
+    replay(
+        "verification_flow",
+        safemeet::verification::fuzz_checks::check_flow,
+    );
+    // The seeds do what their names say.
+    use safemeet::verification::flow::{CancelCode, State};
+    use safemeet::verification::fuzz_checks::run_flow;
+    let seed = |name: &str| {
+        std::fs::read(format!(
+            "{}/fuzz/corpus/verification_flow/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap()
+    };
+    assert_eq!(
+        run_flow(&seed("seed-happy-path")),
+        (State::Done, State::Done)
+    );
+    assert!(matches!(
+        run_flow(&seed("seed-timeout")).0,
+        State::Cancelled {
+            code: CancelCode::Timeout,
+            by_us: true
+        }
+    ));
+    assert!(matches!(
+        run_flow(&seed("seed-cancel")).1,
+        State::Cancelled {
+            code: CancelCode::User,
+            by_us: false
+        }
+    ));
+}

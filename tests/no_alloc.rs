@@ -187,3 +187,81 @@ fn the_counter_counts() {
         );
     }
 }
+
+/// SAS from key generation to verified keys, and QR encode/decode/check, allocate nothing.
+#[test]
+fn sas_and_qr_make_no_allocation() {
+    use safemeet::primitives::ed25519::Ed25519SecretKey;
+    use safemeet::verification::qr::{QrMode, QrPayload, ScannerKeys};
+    use safemeet::verification::sas::{
+        ExpectedKeys, KeyAgreement, MacIds, MacMethod, Party, Role, Sas, SasIds,
+    };
+
+    let mut rng = ChaCha20Rng::from_seed([0x77; 32]);
+    let device = Ed25519SecretKey::generate(&mut rng).public_key();
+    let master = Ed25519SecretKey::generate(&mut rng).public_key();
+    let alice = Party {
+        user_id: "@alice:example.org",
+        device_id: "ALICE",
+    };
+    let bob = Party {
+        user_id: "@bob:example.org",
+        device_id: "BOB",
+    };
+    let (a, b) = (Sas::new(&mut rng), Sas::new(&mut rng));
+    no_alloc("SAS to verified keys", || {
+        let (ak, bk) = (a.public_key(), b.public_key());
+        let a = a.diffie_hellman(&bk).unwrap();
+        let b = b.diffie_hellman(&ak).unwrap();
+        let ids = SasIds {
+            starter: alice,
+            acceptor: bob,
+            transaction_id: "t",
+        };
+        let kap = KeyAgreement::Curve25519HkdfSha256;
+        let sa = a.sas_bytes(kap, Role::Starter, &ids).unwrap();
+        let sb = b.sas_bytes(kap, Role::Acceptor, &ids).unwrap();
+        assert_eq!(sa.emoji(), sb.emoji());
+        let mac_ids = MacIds {
+            sender: bob,
+            receiver: alice,
+            transaction_id: "t",
+        };
+        for method in [MacMethod::HkdfHmacSha256V2, MacMethod::HkdfHmacSha256] {
+            let mac = b.mac_key(method, &mac_ids, "ed25519:BOB", &device).unwrap();
+            let keys = b.mac_key_ids(method, &mac_ids, &["ed25519:BOB"]).unwrap();
+            let expected = ExpectedKeys {
+                device: Some(("BOB", device)),
+                master_key: Some(master),
+            };
+            let verified = a
+                .verify_macs(
+                    method,
+                    &mac_ids,
+                    &[("ed25519:BOB", mac.as_str())],
+                    keys.as_str(),
+                    &expected,
+                )
+                .unwrap();
+            assert_eq!(verified.device_key(), Some(device));
+        }
+    });
+    no_alloc("QR encode, decode and check", || {
+        let code =
+            QrPayload::new(QrMode::VerifyingAnotherUser, "t", master, device, &[1; 16]).unwrap();
+        let mut buf = [0u8; 128];
+        let n = code.encode_into(&mut buf).unwrap();
+        let scanned = QrPayload::decode(&buf[..n]).unwrap();
+        let ours = ScannerKeys {
+            own_master: Some(device),
+            own_device: None,
+            other_master: Some(master),
+            other_device: None,
+        };
+        assert_eq!(
+            scanned.check_scanned(&ours).unwrap().master_key(),
+            Some(master)
+        );
+        code.check_reciprocation(scanned.secret()).unwrap();
+    });
+}

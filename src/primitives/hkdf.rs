@@ -42,6 +42,17 @@ impl Hkdf {
             .expand(info, okm)
             .map_err(|_| CryptoError::InvalidLength)
     }
+
+    /// HKDF-Expand with the concatenation of `info` parts as the info string (so that callers can
+    /// build a long info string without an allocator), filling `okm`.
+    pub fn expand_multi(&self, info: &[&[u8]], okm: &mut [u8]) -> Result<(), CryptoError> {
+        if okm.len() > HKDF_SHA256_MAX_OUTPUT {
+            return Err(CryptoError::InvalidLength);
+        }
+        self.0
+            .expand_multi_info(info, okm)
+            .map_err(|_| CryptoError::InvalidLength)
+    }
 }
 
 impl fmt::Debug for Hkdf {
