@@ -245,6 +245,56 @@ impl fmt::Display for PickleError {
 
 impl core::error::Error for PickleError {}
 
+/// Errors from the group sessions: the Megolm ratchet, Megolm (`megolm`) and the native sender keys
+/// (`session::group`).
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum GroupError {
+    /// The message's or key's version byte is not one this crate reads.
+    UnsupportedVersion,
+    /// The Ed25519 signature of a message or of a session key did not verify against the session's
+    /// signing key. Checked before anything secret is touched.
+    InvalidSignature,
+    /// The message's MAC, AEAD tag or padding did not verify. Deliberately says nothing more.
+    Authentication,
+    /// The message's index is below the first index this session can decrypt: its key was never
+    /// shared with us, or we dropped it.
+    UnknownMessageIndex {
+        /// The lowest index this session can decrypt.
+        first_known_index: u32,
+    },
+    /// The message belongs to another session (a different signing key or session id).
+    SessionMismatch,
+    /// The sending ratchet reached the largest message index; start a new session.
+    Exhausted,
+    /// The caller's output buffer is too small; `needed` bytes are required. Nothing changed.
+    BufferTooSmall {
+        /// The number of bytes the output buffer must hold.
+        needed: usize,
+    },
+}
+
+impl fmt::Display for GroupError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::UnsupportedVersion => f.write_str("unsupported group message or key version"),
+            Self::InvalidSignature => f.write_str("invalid group message or session key signature"),
+            Self::Authentication => f.write_str("group message failed to decrypt"),
+            Self::UnknownMessageIndex { first_known_index } => write!(
+                f,
+                "unknown message index (first known index {first_known_index})"
+            ),
+            Self::SessionMismatch => f.write_str("message for another group session"),
+            Self::Exhausted => f.write_str("group session message index exhausted"),
+            Self::BufferTooSmall { needed } => {
+                write!(f, "output buffer too small: {needed} bytes needed")
+            }
+        }
+    }
+}
+
+impl core::error::Error for GroupError {}
+
 /// The root error: every layer's error, gathered.
 #[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -261,6 +311,8 @@ pub enum Error {
     Session(SessionError),
     /// An error from the pickle layer.
     Pickle(PickleError),
+    /// An error from the group sessions.
+    Group(GroupError),
 }
 
 impl fmt::Display for Error {
@@ -272,6 +324,7 @@ impl fmt::Display for Error {
             Self::Ratchet(e) => write!(f, "ratchet: {e}"),
             Self::Session(e) => write!(f, "session: {e}"),
             Self::Pickle(e) => write!(f, "pickle: {e}"),
+            Self::Group(e) => write!(f, "group: {e}"),
         }
     }
 }
@@ -285,6 +338,7 @@ impl core::error::Error for Error {
             Self::Ratchet(e) => Some(e),
             Self::Session(e) => Some(e),
             Self::Pickle(e) => Some(e),
+            Self::Group(e) => Some(e),
         }
     }
 }
@@ -322,5 +376,11 @@ impl From<SessionError> for Error {
 impl From<PickleError> for Error {
     fn from(e: PickleError) -> Self {
         Self::Pickle(e)
+    }
+}
+
+impl From<GroupError> for Error {
+    fn from(e: GroupError) -> Self {
+        Self::Group(e)
     }
 }

@@ -19,13 +19,16 @@ extern crate std;
 
 pub mod codec;
 pub mod error;
+pub mod group;
 pub mod limits;
+pub mod megolm;
 pub mod pickle;
 pub mod primitives;
 pub mod ratchet;
 pub mod session;
 pub mod x3dh;
 
+pub use error::GroupError;
 pub use error::{
     CodecError, CryptoError, Error, PickleError, RatchetError, SessionError, X3dhError,
 };

@@ -49,3 +49,13 @@ pub const NATIVE_MAX_MESSAGE_GAP: u32 = 2000;
 /// are evicted (and reported) first. libolm keeps 100 (and vodozemac up to 5000 for Olm); 100 private
 /// keys are about 7 KiB of state.
 pub const NATIVE_MAX_ONE_TIME_PREKEYS: usize = 100;
+
+/// Messages a [`crate::group::ReplayGuard`] remembers by default (68 bytes each, about 17 KiB). The
+/// oldest is forgotten first. Neither libolm nor vodozemac has a replay guard: Matrix leaves it to the
+/// client (matrix-rust-sdk keeps the (session, index) → event map in its store, unbounded).
+pub const REPLAY_GUARD_CAPACITY: usize = 256;
+
+/// Megolm messages one [`crate::megolm::InboundGroupSession::decrypt_batch`] call verifies with a single
+/// Ed25519 batch equation; longer batches are split. It bounds the batch's temporary memory (about 200
+/// bytes per message, besides the plaintexts). vodozemac has no batch decryption.
+pub const MEGOLM_MAX_BATCH: usize = 256;
