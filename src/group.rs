@@ -180,6 +180,74 @@ impl fmt::Debug for Ratchet {
     }
 }
 
+/// The receiving side's ratchet states, shared by both profiles' inbound group sessions: the first
+/// known state (which moves only by [`Receiver::advance_to`]) and the latest one used, so that reading
+/// in order costs one hash per message and any other index at most one [`Ratchet::advance_to`].
+pub(crate) struct Receiver {
+    pub(crate) initial: Ratchet,
+    pub(crate) latest: Ratchet,
+}
+
+impl Receiver {
+    pub(crate) const fn new(ratchet: &Ratchet) -> Self {
+        Self {
+            initial: ratchet.duplicate(),
+            latest: ratchet.duplicate(),
+        }
+    }
+
+    pub(crate) const fn first_known_index(&self) -> u32 {
+        self.initial.index()
+    }
+
+    /// The ratchet at `index`, derived from the closest state at or below it, without changing
+    /// anything. `None` below the first known index.
+    pub(crate) fn ratchet_at(&self, index: u32) -> Option<Ratchet> {
+        let base = if self.latest.index() <= index {
+            &self.latest
+        } else if self.initial.index() <= index {
+            &self.initial
+        } else {
+            return None;
+        };
+        let mut r = base.duplicate();
+        if r.index() != index {
+            r.advance_to(index);
+        }
+        Some(r)
+    }
+
+    /// Keeps `ratchet` (a state that just decrypted a message) as the latest if it is further on.
+    pub(crate) fn commit(&mut self, ratchet: Ratchet) {
+        if ratchet.index() > self.latest.index() {
+            self.latest = ratchet;
+        }
+    }
+
+    /// Forgets every state below `index`; whether anything changed.
+    pub(crate) fn advance_to(&mut self, index: u32) -> bool {
+        if index <= self.first_known_index() {
+            return false;
+        }
+        self.initial.advance_to(index);
+        if self.latest.index() < index {
+            self.latest = self.initial.duplicate();
+        }
+        true
+    }
+
+    /// Whether the copy starting later is the other advanced to its index (constant-time compare).
+    pub(crate) fn connected(&self, other: &Self) -> bool {
+        let (low, high) = if self.first_known_index() <= other.first_known_index() {
+            (self, other)
+        } else {
+            (other, self)
+        };
+        low.ratchet_at(high.first_known_index())
+            .is_some_and(|r| bool::from(r.ct_eq(&high.initial)))
+    }
+}
+
 /// What a [`ReplayGuard`] concluded about a message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ReplayVerdict {

@@ -37,6 +37,11 @@ pub(crate) const OVERHEAD: usize = HEADER_LEN + XNONCE_LEN + TAG_LEN;
 pub(crate) enum Kind {
     NativeAccount = 0x01,
     NativeSession = 0x02,
+    // 0x03 and 0x04 are reserved for Olm.
+    MegolmOutbound = 0x05,
+    MegolmInbound = 0x06,
+    NativeGroupOutbound = 0x07,
+    NativeGroupInbound = 0x08,
 }
 
 /// A type with a pickled form.
@@ -133,4 +138,5 @@ pub(crate) fn read_flag(r: &mut Reader<'_>) -> Result<bool, CodecError> {
     }
 }
 
+mod group;
 mod native;

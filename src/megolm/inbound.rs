@@ -3,13 +3,11 @@
 use core::cmp::Ordering;
 use core::fmt;
 
-use subtle::ConstantTimeEq;
-
 use super::message::MegolmMessage;
 use super::{ExportedSessionKey, MessageKeys, SessionId, SessionKey};
 use crate::Error;
 use crate::error::GroupError;
-use crate::group::Ratchet;
+use crate::group::{Ratchet, Receiver};
 use crate::primitives::aes::aes256_cbc_decrypt_in_place;
 use crate::primitives::ed25519::Ed25519PublicKey;
 use crate::primitives::hmac::HmacSha256;
@@ -63,8 +61,7 @@ impl fmt::Debug for DecryptedMessage {
 /// [`InboundGroupSession::advance_to`]) and the latest one used, so that reading a room in order costs
 /// one hash per message and any other message at most 1020.
 pub struct InboundGroupSession {
-    pub(crate) initial: Ratchet,
-    pub(crate) latest: Ratchet,
+    pub(crate) state: Receiver,
     pub(crate) signing_key: Ed25519PublicKey,
     pub(crate) verified: bool,
 }
@@ -87,8 +84,7 @@ impl InboundGroupSession {
         verified: bool,
     ) -> Self {
         Self {
-            initial: ratchet.duplicate(),
-            latest: ratchet.duplicate(),
+            state: Receiver::new(ratchet),
             signing_key,
             verified,
         }
@@ -117,30 +113,13 @@ impl InboundGroupSession {
 
     /// The lowest message index this session can decrypt.
     pub const fn first_known_index(&self) -> u32 {
-        self.initial.index()
+        self.state.first_known_index()
     }
 
     /// Whether the session came from a signed session key (or was merged with a copy that did). A
     /// session imported from an export has only the exporter's word for its signing key.
     pub const fn is_verified(&self) -> bool {
         self.verified
-    }
-
-    /// The ratchet at `index`, derived from the closest state at or below it, without changing the
-    /// session. `None` below the first known index.
-    fn ratchet_at(&self, index: u32) -> Option<Ratchet> {
-        let base = if self.latest.index() <= index {
-            &self.latest
-        } else if self.initial.index() <= index {
-            &self.initial
-        } else {
-            return None;
-        };
-        let mut r = base.duplicate();
-        if r.index() != index {
-            r.advance_to(index);
-        }
-        Some(r)
     }
 
     /// The largest plaintext `message` can hold (its ciphertext length), for sizing
@@ -176,11 +155,12 @@ impl InboundGroupSession {
         let out = out
             .get_mut(..needed)
             .ok_or(GroupError::BufferTooSmall { needed })?;
-        let ratchet = self
-            .ratchet_at(parsed.index())
-            .ok_or(GroupError::UnknownMessageIndex {
-                first_known_index: self.first_known_index(),
-            })?;
+        let ratchet =
+            self.state
+                .ratchet_at(parsed.index())
+                .ok_or(GroupError::UnknownMessageIndex {
+                    first_known_index: self.first_known_index(),
+                })?;
         let keys = MessageKeys::derive(&ratchet)?;
         let mut mac = HmacSha256::new(&keys.mac);
         mac.update(parsed.mac_input());
@@ -189,9 +169,7 @@ impl InboundGroupSession {
         out.copy_from_slice(ciphertext);
         let len = aes256_cbc_decrypt_in_place(&keys.aes, &keys.iv, out)
             .map_err(|_| GroupError::Authentication)?;
-        if ratchet.index() > self.latest.index() {
-            self.latest = ratchet;
-        }
+        self.state.commit(ratchet);
         Ok(Decrypted {
             plaintext_len: len,
             message_index: parsed.index(),
@@ -213,41 +191,26 @@ impl InboundGroupSession {
     /// An unsigned export of this session starting at `index`, for forwarding or backup; `None` below
     /// the first known index. The receiver will be able to read messages from `index` on.
     pub fn export_at(&self, index: u32) -> Option<ExportedSessionKey> {
-        self.ratchet_at(index)
+        self.state
+            .ratchet_at(index)
             .map(|r| ExportedSessionKey::new(r, self.signing_key))
     }
 
     /// An export at the first known index.
     pub fn export_at_first_known_index(&self) -> ExportedSessionKey {
-        ExportedSessionKey::new(self.initial.duplicate(), self.signing_key)
+        ExportedSessionKey::new(self.state.initial.duplicate(), self.signing_key)
     }
 
     /// Forgets every key below `index`, so that messages before it can no longer be read here. Returns
     /// whether anything changed.
     pub fn advance_to(&mut self, index: u32) -> bool {
-        if index <= self.first_known_index() {
-            return false;
-        }
-        self.initial.advance_to(index);
-        if self.latest.index() < index {
-            self.latest = self.initial.duplicate();
-        }
-        true
+        self.state.advance_to(index)
     }
 
     /// Whether `other` is a copy of the same session: the same signing key, and the ratchet of the copy
     /// starting later equals this one's advanced to its index (compared in constant time).
     pub fn connected(&self, other: &Self) -> bool {
-        if self.signing_key != other.signing_key {
-            return false;
-        }
-        let (low, high) = if self.first_known_index() <= other.first_known_index() {
-            (self, other)
-        } else {
-            (other, self)
-        };
-        low.ratchet_at(high.first_known_index())
-            .is_some_and(|r| bool::from(r.ct_eq(&high.initial)))
+        self.signing_key == other.signing_key && self.state.connected(&other.state)
     }
 
     /// How this copy compares with `other`: the better one can decrypt more.
@@ -271,7 +234,7 @@ impl InboundGroupSession {
             SessionOrdering::Unconnected => return None,
         };
         Some(Self::from_ratchet(
-            &best.initial,
+            &best.state.initial,
             self.signing_key,
             self.verified || other.verified,
         ))
