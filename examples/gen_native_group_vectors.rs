@@ -9,7 +9,7 @@
 //! its index, the derived ChaCha20-Poly1305 key and nonce, and the exact message bytes. Run with
 //! `cargo run --example gen_native_group_vectors --features hazmat -- test-vectors`; the output is
 //! deterministic. `tests/native_group_vectors.rs` reads it.
-#![allow(clippy::print_stdout)]
+#![allow(clippy::print_stdout, clippy::indexing_slicing)]
 
 use std::path::PathBuf;
 

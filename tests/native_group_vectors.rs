@@ -47,11 +47,11 @@ fn u(v: &Value, k: &str) -> u32 {
 /// One Megolm step, written out from the specification with HMAC alone.
 fn step(r: &mut [u8; 128], index: &mut u32) {
     *index = index.wrapping_add(1);
-    let h = if *index % (1 << 24) == 0 {
+    let h = if index.is_multiple_of(1 << 24) {
         0
-    } else if *index % (1 << 16) == 0 {
+    } else if index.is_multiple_of(1 << 16) {
         1
-    } else if *index % (1 << 8) == 0 {
+    } else if index.is_multiple_of(1 << 8) {
         2
     } else {
         3

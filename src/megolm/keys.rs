@@ -158,7 +158,7 @@ impl SessionKey {
     /// The unpadded base64 form, in a string that zeroizes itself.
     #[cfg(feature = "alloc")]
     pub fn to_base64(&self) -> Zeroizing<alloc::string::String> {
-        Zeroizing::new(base64::encode(&*self.to_bytes()))
+        Zeroizing::new(base64::encode(self.to_bytes().as_slice()))
     }
 
     /// The message index the key starts at.
@@ -240,7 +240,7 @@ impl ExportedSessionKey {
     /// The unpadded base64 form, in a string that zeroizes itself.
     #[cfg(feature = "alloc")]
     pub fn to_base64(&self) -> Zeroizing<alloc::string::String> {
-        Zeroizing::new(base64::encode(&*self.to_bytes()))
+        Zeroizing::new(base64::encode(self.to_bytes().as_slice()))
     }
 
     /// The message index the export starts at.
