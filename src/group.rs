@@ -31,7 +31,7 @@ use subtle::{Choice, ConstantTimeEq};
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use crate::limits::REPLAY_GUARD_CAPACITY;
-use crate::primitives::hmac::HmacSha256;
+use sha2::block_api::compress256;
 
 /// The length of the ratchet's secret state, in bytes.
 pub const RATCHET_LEN: usize = 128;
@@ -92,23 +92,32 @@ impl Ratchet {
     }
 
     /// Part `j` (0..4).
-    fn part(&self, j: usize) -> &[u8] {
-        self.bytes
-            .get(j * PART_LEN..(j + 1) * PART_LEN)
-            .unwrap_or_default()
+    fn part(&self, j: usize) -> [u8; PART_LEN] {
+        let mut out = [0u8; PART_LEN];
+        if let Some(src) = self.bytes.get(j * PART_LEN..(j + 1) * PART_LEN) {
+            out.copy_from_slice(src);
+        }
+        out
     }
 
-    /// `R_to ← H_to(R_from)`.
-    fn rehash(&mut self, from: usize, to: usize) {
-        // `to` is below 4, so the seed is a single byte 0..=3.
-        let seed = [to as u8];
-        let mut mac = HmacSha256::new(self.part(from));
-        mac.update(&seed);
-        let mut out = mac.finalize();
-        if let Some(dst) = self.bytes.get_mut(to * PART_LEN..(to + 1) * PART_LEN) {
-            dst.copy_from_slice(&out);
+    fn set_part(&mut self, j: usize, value: &[u8; PART_LEN]) {
+        if let Some(dst) = self.bytes.get_mut(j * PART_LEN..(j + 1) * PART_LEN) {
+            dst.copy_from_slice(value);
         }
-        out.zeroize();
+    }
+
+    /// `R_k ← H_k(R_from)` for every `k` in `to` (in that order), keying HMAC with `R_from` once. The
+    /// caller lists `from` last when it is among the targets, so every hash keys off the old value.
+    fn rehash(&mut self, from: usize, to: impl Iterator<Item = usize>) {
+        let mut part = self.part(from);
+        let key = PartKey::new(&part);
+        part.zeroize();
+        for k in to {
+            // `k` is below 4, so the seed is a single byte 0..=3.
+            let mut out = key.hash(k as u8);
+            self.set_part(k, &out);
+            out.zeroize();
+        }
     }
 
     /// Moves one step forward (the index wraps from `u32::MAX` to 0, as in libolm and vodozemac).
@@ -124,9 +133,7 @@ impl Ratchet {
         } else {
             3
         };
-        for k in (h..PARTS).rev() {
-            self.rehash(h, k);
-        }
+        self.rehash(h, (h..PARTS).rev());
     }
 
     /// Moves forward to `target` however far it is, with at most 255 steps of each part (the "1020
@@ -148,13 +155,86 @@ impl Ratchet {
             }
             // Rehash part j in place `steps - 1` times, then re-seed parts 3..=j from it.
             for _ in 1..steps {
-                self.rehash(j, j);
+                self.rehash(j, core::iter::once(j));
             }
-            for k in (j..PARTS).rev() {
-                self.rehash(j, k);
-            }
+            self.rehash(j, (j..PARTS).rev());
             self.index = target & mask;
         }
+    }
+}
+
+/// SHA-256's initial state (FIPS 180-4 §5.3.3).
+const SHA256_IV: [u32; 8] = [
+    0x6a09_e667,
+    0xbb67_ae85,
+    0x3c6e_f372,
+    0xa54f_f53a,
+    0x510e_527f,
+    0x9b05_688c,
+    0x1f83_d9ab,
+    0x5be0_cd19,
+];
+
+/// HMAC-SHA-256 keyed with one 32-byte ratchet part, as the two SHA-256 states after the padded key
+/// block (RFC 2104): every `H_k(part)` then costs two compressions, and re-seeding several parts from
+/// one part computes the key blocks once. Equal to `HMAC-SHA-256(key = part, data = [k])`, which the
+/// tests check against the `hmac` crate. Zeroized on drop.
+#[derive(Zeroize, ZeroizeOnDrop)]
+struct PartKey {
+    inner: [u32; 8],
+    outer: [u32; 8],
+}
+
+impl PartKey {
+    fn new(part: &[u8; PART_LEN]) -> Self {
+        let mut block = [0u8; 64];
+        let mut key = Self {
+            inner: SHA256_IV,
+            outer: SHA256_IV,
+        };
+        for (state, pad) in [(&mut key.inner, 0x36u8), (&mut key.outer, 0x5c)] {
+            block.fill(pad);
+            for (b, p) in block.iter_mut().zip(part) {
+                *b ^= p;
+            }
+            compress256(state, core::slice::from_ref(&block));
+        }
+        block.zeroize();
+        key
+    }
+
+    /// `HMAC-SHA-256(key = part, data = [seed])`.
+    fn hash(&self, seed: u8) -> [u8; 32] {
+        // Inner hash: the one-byte message after the 64-byte key block (65 bytes = 520 bits).
+        let mut block = [0u8; 64];
+        let (head, length) = block.split_at_mut(56);
+        if let [s, pad, ..] = head {
+            *s = seed;
+            *pad = 0x80;
+        }
+        length.copy_from_slice(&520u64.to_be_bytes());
+        let mut inner = self.inner;
+        compress256(&mut inner, core::slice::from_ref(&block));
+        // Outer hash: the 32-byte inner digest after the key block (96 bytes = 768 bits).
+        block.fill(0);
+        for (chunk, word) in block.chunks_exact_mut(4).zip(inner) {
+            chunk.copy_from_slice(&word.to_be_bytes());
+        }
+        inner.zeroize();
+        let (head, length) = block.split_at_mut(56);
+        if let Some(pad) = head.get_mut(32) {
+            *pad = 0x80;
+        }
+        length.copy_from_slice(&768u64.to_be_bytes());
+        let mut outer = self.outer;
+        compress256(&mut outer, core::slice::from_ref(&block));
+        block.zeroize();
+        let mut out = [0u8; 32];
+        for (chunk, word) in out.chunks_exact_mut(4).zip(outer) {
+            chunk.copy_from_slice(&word.to_be_bytes());
+        }
+        outer.zeroize();
+        out
     }
 }
 
@@ -373,6 +453,18 @@ mod tests {
         }
         assert_eq!(index, target);
         cost
+    }
+
+    #[test]
+    fn part_hash_is_hmac_sha256() {
+        for fill in [0u8, 0x5a, 0xff] {
+            let part: [u8; 32] = core::array::from_fn(|i| fill ^ (i as u8));
+            let key = PartKey::new(&part);
+            for seed in 0..4u8 {
+                let expected = crate::primitives::hmac::hmac_sha256(&part, &[seed]);
+                assert_eq!(key.hash(seed), expected);
+            }
+        }
     }
 
     #[test]

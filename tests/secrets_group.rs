@@ -21,7 +21,9 @@ fn assert_no_leak(text: &str, secret: &[u8]) {
     for pattern in [
         h[..16].to_owned(),
         h[..16].to_uppercase(),
-        format!("{:?}", &secret[..4]).trim_end_matches(']').to_owned(),
+        format!("{:?}", &secret[..4])
+            .trim_end_matches(']')
+            .to_owned(),
     ] {
         assert!(!text.contains(&pattern), "{text:?} leaks {pattern}");
     }
@@ -31,7 +33,12 @@ fn assert_no_leak(text: &str, secret: &[u8]) {
 fn group_types_redact_their_secrets() {
     let ratchet: [u8; 128] = core::array::from_fn(|i| (i as u8).wrapping_mul(29).wrapping_add(3));
     let seed: [u8; 32] = core::array::from_fn(|i| (i as u8).wrapping_mul(41).wrapping_add(7));
-    let parts = [&ratchet[..32], &ratchet[32..64], &ratchet[64..96], &ratchet[96..]];
+    let parts = [
+        &ratchet[..32],
+        &ratchet[32..64],
+        &ratchet[64..96],
+        &ratchet[96..],
+    ];
 
     let r = Ratchet::from_bytes(&ratchet, 9);
     let out = GroupSession::from_parts(&ratchet, 9, &seed);
