@@ -78,6 +78,13 @@ fn through_the_api() {
         sender.sender_key().encode_into(&mut key).unwrap();
         assert_eq!(key.to_vec(), hex(s(case, "sender_key")));
         let mut receiver = InboundGroupSession::new(&SenderKey::decode(&key).unwrap());
+        // The same receiver from explicit state.
+        let mut explicit = InboundGroupSession::from_parts(
+            &arr(s(case, "ratchet")),
+            start,
+            sender.session_id(),
+            true,
+        );
         let list = case["messages"].as_array().unwrap();
         for m in list {
             let sent = sender.encrypt(&hex(s(m, "plaintext"))).unwrap();
@@ -87,6 +94,10 @@ fn through_the_api() {
         order.reverse();
         for m in order {
             let (pt, index) = receiver.decrypt(&hex(s(m, "message"))).unwrap();
+            assert_eq!(
+                explicit.decrypt(&hex(s(m, "message"))).unwrap(),
+                (pt.clone(), index)
+            );
             assert_eq!(pt, hex(s(m, "plaintext")));
             assert_eq!(index, u(m, "index"));
             messages += 1;

@@ -428,6 +428,17 @@ impl InboundGroupSession {
         }
     }
 
+    /// A session from explicit state (known-answer tests, migrations).
+    #[cfg(feature = "hazmat")]
+    pub fn from_parts(
+        ratchet: &[u8; RATCHET_LEN],
+        index: u32,
+        signing_key: Ed25519PublicKey,
+        verified: bool,
+    ) -> Self {
+        Self::from_ratchet(&Ratchet::from_parts(ratchet, index), signing_key, verified)
+    }
+
     /// The session id: the sender's signing key.
     pub const fn session_id(&self) -> &Ed25519PublicKey {
         &self.signing_key
