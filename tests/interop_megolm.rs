@@ -186,6 +186,16 @@ fn unsigned_import_is_unverified_until_merged_with_a_signed_copy() {
         vz_exported.compare(&mut vz_signed),
         vz::SessionOrdering::Worse
     );
+    // vodozemac too marks the copy from our export unverified and the one from our key verified
+    // (its flag is visible only in its pickle).
+    let verified = |s: &vz::InboundGroupSession| {
+        serde_json::to_value(s.pickle()).unwrap()["signing_key_verified"]
+            .as_bool()
+            .unwrap()
+    };
+    assert!(!verified(&vz_exported));
+    assert!(verified(&vz_signed));
+    assert!(verified(&vz_exported.merge(&mut vz_signed).unwrap()));
 
     // A copy with a different ratchet is not connected.
     let other = GroupSession::new(&mut r);
