@@ -8,7 +8,8 @@
 //! - `megolm-encrypt-<size>` / `megolm-decrypt-<size>`: one message; decryption reads a stream in
 //!   order, each message encrypted in setup.
 //! - `megolm-import`: a base64 session key decoded (signature verified) into an inbound session.
-//! - `megolm-decrypt-ahead-100000`: a fresh inbound session at index 0 reads a message at 100 000.
+//! - `megolm-decrypt-ahead-100000`: a fresh inbound session at index 0 reads a message at 100 000;
+//!   `megolm-advance-to-100000`: the same jump of the ratchet alone (`advance_to`).
 //! - `megolm-history-100`: 100 messages of one session; `safemeet-batch` verifies their signatures
 //!   with one Ed25519 batch equation (`InboundGroupSession::decrypt_batch`), the others one by one.
 #![allow(
@@ -149,6 +150,24 @@ fn decrypt_ahead(c: &mut Criterion) {
                 let m = vz::MegolmMessage::from_bytes(&message).unwrap();
                 assert_eq!(s.decrypt(&m).unwrap().message_index, AHEAD);
             },
+            BatchSize::SmallInput,
+        )
+    });
+    g.finish();
+
+    // The ratchet jump alone: forgetting everything below index 100 000.
+    let mut g = c.benchmark_group("megolm-advance-to-100000");
+    g.bench_function("safemeet", |b| {
+        b.iter_batched(
+            || InboundGroupSession::new(&parsed_key),
+            |mut s| assert!(s.advance_to(AHEAD)),
+            BatchSize::SmallInput,
+        )
+    });
+    g.bench_function("vodozemac", |b| {
+        b.iter_batched(
+            || vz_inbound(&key),
+            |mut s| assert!(s.advance_to(AHEAD)),
             BatchSize::SmallInput,
         )
     });
