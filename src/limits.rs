@@ -56,6 +56,7 @@ pub const NATIVE_MAX_ONE_TIME_PREKEYS: usize = 100;
 pub const REPLAY_GUARD_CAPACITY: usize = 256;
 
 /// Megolm messages one [`crate::megolm::InboundGroupSession::decrypt_batch`] call verifies with a single
-/// Ed25519 batch equation; longer batches are split. It bounds the batch's temporary memory (about 300
-/// bytes per message: a decoded point, two scalars and the parsed message, besides the plaintexts). vodozemac has no batch decryption.
+/// Ed25519 batch equation; longer batches are split. It bounds the batch's temporary memory: about 300
+/// bytes per message (a decoded point, two scalars and the parsed message), besides the plaintexts.
+/// vodozemac has no batch decryption.
 pub const MEGOLM_MAX_BATCH: usize = 256;
