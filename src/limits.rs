@@ -50,9 +50,9 @@ pub const NATIVE_MAX_MESSAGE_GAP: u32 = 2000;
 /// keys are about 7 KiB of state.
 pub const NATIVE_MAX_ONE_TIME_PREKEYS: usize = 100;
 
-/// Messages a [`crate::group::ReplayGuard`] remembers by default (68 bytes each, about 17 KiB). The
-/// oldest is forgotten first. Neither libolm nor vodozemac has a replay guard: Matrix leaves it to the
-/// client (matrix-rust-sdk keeps the (session, index) → event map in its store, unbounded).
+/// Messages a [`crate::group::ReplayGuard`] remembers by default (72 bytes each, 18 KiB). The oldest is
+/// forgotten first. Neither libolm nor vodozemac has a replay guard: the Matrix specification leaves
+/// replay detection to the client.
 pub const REPLAY_GUARD_CAPACITY: usize = 256;
 
 /// Megolm messages one [`crate::megolm::InboundGroupSession::decrypt_batch`] call verifies with a single
