@@ -9,9 +9,12 @@
 use rand_chacha::ChaCha20Rng;
 use rand_core::{Rng, SeedableRng};
 use safemeet::codec::{base58, base64};
+use safemeet::group::{ReplayGuard, ReplayVerdict};
+use safemeet::megolm::{GroupSession, InboundGroupSession, SessionKey};
 use safemeet::olm;
 use safemeet::primitives::curve25519::{Curve25519PublicKey, Curve25519SecretKey, EphemeralSecret};
 use safemeet::primitives::ed25519::{Ed25519SecretKey, Ed25519Signature};
+use safemeet::primitives::hash::sha256;
 use safemeet::primitives::{CryptoRng, aead, hkdf};
 use safemeet::session::{Account, PreKeyBundle, Session, SessionConfig};
 use safemeet::{CryptoError, Error};
@@ -198,12 +201,13 @@ fn main() -> Result<(), Error> {
     chapter2(&mut rng)?;
     chapter_olm(&mut rng)?;
     chapter_verification(&mut rng)?;
+    chapter_room(&mut rng)?;
 
     chapter("Still to come");
     println!(
-        "  Later chapters arrive with the layers they show: a room with Megolm, cross-signing and"
+        "  Later chapters arrive with the layers they show: cross-signing and identity resets, and"
     );
-    println!("  identity resets, and recovering everything on a new laptop with the recovery key.");
+    println!("  recovering everything on a new laptop with the recovery key.");
     Ok(())
 }
 
@@ -344,6 +348,94 @@ fn chapter2(rng: &mut ChaCha20Rng) -> Result<(), Error> {
     Ok(())
 }
 
+/// A room: Alice's phone sends with Megolm; her laptop and Bob read. Bob joins late.
+fn chapter_room(rng: &mut ChaCha20Rng) -> Result<(), Error> {
+    chapter("Chapter 5: a room");
+
+    step("Alice's phone opens a Megolm session for the room: one ratchet, one signing key.");
+    let mut phone = GroupSession::new(rng);
+    println!(
+        "  session id {} (the signing key), next message index {}",
+        phone.session_id(),
+        phone.message_index()
+    );
+
+    step("It sends the signed session key to her laptop, over their pairwise session.");
+    let key = phone.session_key().to_base64();
+    let mut laptop = InboundGroupSession::new(&SessionKey::from_base64(&*key)?);
+    println!(
+        "  {} characters of base64; the laptop's copy is verified: {}",
+        key.len(),
+        laptop.is_verified()
+    );
+
+    step(
+        "Alice writes twice. Each message is encrypted once for everyone, then the ratchet moves on.",
+    );
+    let early: Vec<Vec<u8>> = ["Welcome to the room", "Bob is joining soon"]
+        .iter()
+        .map(|text| phone.encrypt(text.as_bytes()))
+        .collect::<Result<_, _>>()?;
+    for m in &early {
+        let got = laptop.decrypt(m)?;
+        println!(
+            "  {} bytes; the laptop reads #{}: {:?}",
+            m.len(),
+            got.message_index,
+            String::from_utf8_lossy(&got.plaintext)
+        );
+    }
+
+    step("Bob joins. Alice's phone shares the session key as it is now, at index 2.");
+    let mut bob = InboundGroupSession::new(&phone.session_key());
+    println!("  Bob's first known index: {}", bob.first_known_index());
+    for m in &early {
+        println!(
+            "  Bob tries an earlier message: {}",
+            describe(bob.decrypt(m).map(|_| ()))
+        );
+    }
+    let hello = phone.encrypt(b"Hi Bob!")?;
+    let got = bob.decrypt(&hello)?;
+    println!(
+        "  but reads the next one, #{}: {:?}",
+        got.message_index,
+        String::from_utf8_lossy(&got.plaintext)
+    );
+
+    step("Bob's client remembers which event it saw at each (session, index).");
+    let mut guard: ReplayGuard = ReplayGuard::new();
+    let session = *bob.signing_key().as_bytes();
+    let event_id = sha256(b"$event-1:example.org");
+    let verdict = guard.check(&session, got.message_index, &event_id);
+    println!("  the real event: {verdict:?}");
+    let again = bob.decrypt(&hello)?;
+    let verdict = guard.check(&session, again.message_index, &event_id);
+    println!("  the same event fetched again: {verdict:?}");
+    assert_eq!(verdict, ReplayVerdict::Duplicate);
+
+    step(
+        "The server replays Alice's ciphertext inside a new event. It decrypts, but the guard objects.",
+    );
+    let replayed = bob.decrypt(&hello)?;
+    let verdict = guard.check(
+        &session,
+        replayed.message_index,
+        &sha256(b"$event-2:example.org"),
+    );
+    println!(
+        "  a different event reusing index {}: {verdict:?}",
+        replayed.message_index
+    );
+    assert_eq!(verdict, ReplayVerdict::Replay);
+
+    step("Someone flips one bit of a message on the way.");
+    let mut tampered = hello.clone();
+    tampered[10] ^= 1;
+    println!("  {}", describe(laptop.decrypt(&tampered).map(|_| ())));
+    Ok(())
+}
+
 fn describe<E: core::fmt::Display>(result: Result<(), E>) -> String {
     match result {
         Ok(()) => "accepted".to_owned(),
@@ -351,7 +443,7 @@ fn describe<E: core::fmt::Display>(result: Result<(), E>) -> String {
     }
 }
 
-/// Chapter: Matrix Olm. Alice's laptop and Bob's phone talk the way every Matrix client does, and the
+/// Chapter 3: Matrix Olm. Alice's laptop and Bob's phone talk the way every Matrix client does, and the
 /// tour prints the `m.room.encrypted` bodies the server would carry.
 fn chapter_olm(rng: &mut ChaCha20Rng) -> Result<(), Error> {
     chapter("Chapter 3: Olm, as a Matrix client speaks it");

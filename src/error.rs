@@ -261,6 +261,56 @@ impl fmt::Display for OlmError {
 
 impl core::error::Error for OlmError {}
 
+/// Errors from the group sessions: the Megolm ratchet, Megolm (`megolm`) and the native sender keys
+/// (`session::group`).
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum GroupError {
+    /// The message's or key's version byte is not one this crate reads.
+    UnsupportedVersion,
+    /// The Ed25519 signature of a message or of a session key did not verify against the session's
+    /// signing key. Checked before anything secret is touched.
+    InvalidSignature,
+    /// The message's MAC, AEAD tag or padding did not verify. Deliberately says nothing more.
+    Authentication,
+    /// The message's index is below the first index this session can decrypt: its key was never
+    /// shared with us, or we dropped it.
+    UnknownMessageIndex {
+        /// The lowest index this session can decrypt.
+        first_known_index: u32,
+    },
+    /// The message belongs to another session (a different signing key or session id).
+    SessionMismatch,
+    /// The sending ratchet reached the largest message index; start a new session.
+    Exhausted,
+    /// The caller's output buffer is too small; `needed` bytes are required. Nothing changed.
+    BufferTooSmall {
+        /// The number of bytes the output buffer must hold.
+        needed: usize,
+    },
+}
+
+impl fmt::Display for GroupError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::UnsupportedVersion => f.write_str("unsupported group message or key version"),
+            Self::InvalidSignature => f.write_str("invalid group message or session key signature"),
+            Self::Authentication => f.write_str("group message failed to decrypt"),
+            Self::UnknownMessageIndex { first_known_index } => write!(
+                f,
+                "unknown message index (first known index {first_known_index})"
+            ),
+            Self::SessionMismatch => f.write_str("message for another group session"),
+            Self::Exhausted => f.write_str("group session message index exhausted"),
+            Self::BufferTooSmall { needed } => {
+                write!(f, "output buffer too small: {needed} bytes needed")
+            }
+        }
+    }
+}
+
+impl core::error::Error for GroupError {}
+
 /// Errors from the `pickle` layer.
 #[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -451,6 +501,8 @@ pub enum Error {
     Pickle(PickleError),
     /// An error from the Matrix Olm profile.
     Olm(OlmError),
+    /// An error from the group sessions.
+    Group(GroupError),
     /// An error from the JSON reader.
     Json(JsonError),
     /// An error from the verification layer.
@@ -469,6 +521,7 @@ impl fmt::Display for Error {
             Self::Session(e) => write!(f, "session: {e}"),
             Self::Pickle(e) => write!(f, "pickle: {e}"),
             Self::Olm(e) => write!(f, "olm: {e}"),
+            Self::Group(e) => write!(f, "group: {e}"),
             Self::Json(e) => write!(f, "json: {e}"),
             Self::Verification(e) => write!(f, "verification: {e}"),
             Self::Qr(e) => write!(f, "qr: {e}"),
@@ -486,6 +539,7 @@ impl core::error::Error for Error {
             Self::Session(e) => Some(e),
             Self::Pickle(e) => Some(e),
             Self::Olm(e) => Some(e),
+            Self::Group(e) => Some(e),
             Self::Json(e) => Some(e),
             Self::Verification(e) => Some(e),
             Self::Qr(e) => Some(e),
@@ -550,5 +604,11 @@ impl From<VerificationError> for Error {
 impl From<QrError> for Error {
     fn from(e: QrError) -> Self {
         Self::Qr(e)
+    }
+}
+
+impl From<GroupError> for Error {
+    fn from(e: GroupError) -> Self {
+        Self::Group(e)
     }
 }

@@ -19,7 +19,9 @@ extern crate std;
 
 pub mod codec;
 pub mod error;
+pub mod group;
 pub mod limits;
+pub mod megolm;
 pub mod olm;
 pub mod pickle;
 pub mod primitives;
@@ -29,6 +31,6 @@ pub mod verification;
 pub mod x3dh;
 
 pub use error::{
-    CodecError, CryptoError, Error, JsonError, OlmError, PickleError, QrError, RatchetError,
-    SessionError, VerificationError, X3dhError,
+    CodecError, CryptoError, Error, GroupError, JsonError, OlmError, PickleError, QrError,
+    RatchetError, SessionError, VerificationError, X3dhError,
 };

@@ -110,3 +110,13 @@ pub const VERIFICATION_TIMEOUT_MS: u64 = 10 * 60 * 1000;
 /// How far in the future a verification request's `timestamp` may lie, in milliseconds, before it is
 /// ignored (the spec's 5 minutes); a request older than [`VERIFICATION_TIMEOUT_MS`] is ignored too.
 pub const VERIFICATION_REQUEST_FUTURE_MS: u64 = 5 * 60 * 1000;
+/// Messages a [`crate::group::ReplayGuard`] remembers by default (72 bytes each, 18 KiB). The oldest is
+/// forgotten first. Neither libolm nor vodozemac has a replay guard: the Matrix specification leaves
+/// replay detection to the client.
+pub const REPLAY_GUARD_CAPACITY: usize = 256;
+
+/// Megolm messages one [`crate::megolm::InboundGroupSession::decrypt_batch`] call verifies with a single
+/// Ed25519 batch equation; longer batches are split. It bounds the batch's temporary memory: about 300
+/// bytes per message (a decoded point, two scalars and the parsed message), besides the plaintexts.
+/// vodozemac has no batch decryption.
+pub const MEGOLM_MAX_BATCH: usize = 256;

@@ -39,6 +39,10 @@ pub(crate) enum Kind {
     NativeSession = 0x02,
     OlmAccount = 0x03,
     OlmSession = 0x04,
+    MegolmOutbound = 0x05,
+    MegolmInbound = 0x06,
+    NativeGroupOutbound = 0x07,
+    NativeGroupInbound = 0x08,
 }
 
 /// A type with a pickled form.
@@ -195,5 +199,6 @@ macro_rules! pickle_api {
     };
 }
 
+mod group;
 mod native;
 mod olm;

@@ -38,6 +38,8 @@ pub mod aead;
 pub mod aes;
 pub mod curve25519;
 pub mod ed25519;
+#[cfg(feature = "alloc")]
+pub mod ed25519_batch;
 pub mod hash;
 pub mod hkdf;
 pub mod hmac;

@@ -46,6 +46,7 @@ mod bundle;
     clippy::indexing_slicing
 )]
 pub mod fuzz_checks;
+pub mod group;
 mod pairwise;
 pub mod wire;
 

@@ -72,6 +72,30 @@ fn native_interaction_corpus() {
     );
 }
 
+#[cfg(feature = "alloc")]
+#[test]
+fn megolm_message_corpus() {
+    replay(
+        "megolm_message",
+        safemeet::megolm::fuzz_checks::check_message,
+    );
+}
+
+#[cfg(feature = "alloc")]
+#[test]
+fn megolm_keys_corpus() {
+    replay("megolm_keys", safemeet::megolm::fuzz_checks::check_keys);
+}
+
+#[cfg(feature = "alloc")]
+#[test]
+fn megolm_decrypt_corpus() {
+    replay(
+        "megolm_decrypt",
+        safemeet::megolm::fuzz_checks::check_decrypt,
+    );
+}
+
 #[test]
 fn codec_corpus() {
     let files = corpus("codec");
