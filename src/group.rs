@@ -31,7 +31,7 @@ use subtle::{Choice, ConstantTimeEq};
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use crate::limits::REPLAY_GUARD_CAPACITY;
-use sha2::block_api::compress256;
+use crate::primitives::hmac::HmacSha256;
 
 /// The length of the ratchet's secret state, in bytes.
 pub const RATCHET_LEN: usize = 128;
@@ -163,78 +163,21 @@ impl Ratchet {
     }
 }
 
-/// SHA-256's initial state (FIPS 180-4 §5.3.3).
-const SHA256_IV: [u32; 8] = [
-    0x6a09_e667,
-    0xbb67_ae85,
-    0x3c6e_f372,
-    0xa54f_f53a,
-    0x510e_527f,
-    0x9b05_688c,
-    0x1f83_d9ab,
-    0x5be0_cd19,
-];
-
-/// HMAC-SHA-256 keyed with one 32-byte ratchet part, as the two SHA-256 states after the padded key
-/// block (RFC 2104): every `H_k(part)` then costs two compressions, and re-seeding several parts from
-/// one part computes the key blocks once. Equal to `HMAC-SHA-256(key = part, data = [k])`, which the
-/// tests check against the `hmac` crate. Zeroized on drop.
-#[derive(Zeroize, ZeroizeOnDrop)]
-struct PartKey {
-    inner: [u32; 8],
-    outer: [u32; 8],
-}
+/// HMAC-SHA-256 keyed with one 32-byte ratchet part. Re-seeding several parts from one part clones the
+/// keyed state instead of keying again, so each `H_k(part)` after the first costs two compressions.
+/// The `hmac` crate's key schedule zeroizes on drop.
+struct PartKey(HmacSha256);
 
 impl PartKey {
     fn new(part: &[u8; PART_LEN]) -> Self {
-        let mut block = [0u8; 64];
-        let mut key = Self {
-            inner: SHA256_IV,
-            outer: SHA256_IV,
-        };
-        for (state, pad) in [(&mut key.inner, 0x36u8), (&mut key.outer, 0x5c)] {
-            block.fill(pad);
-            for (b, p) in block.iter_mut().zip(part) {
-                *b ^= p;
-            }
-            compress256(state, core::slice::from_ref(&block));
-        }
-        block.zeroize();
-        key
+        Self(HmacSha256::new(part))
     }
 
     /// `HMAC-SHA-256(key = part, data = [seed])`.
     fn hash(&self, seed: u8) -> [u8; 32] {
-        // Inner hash: the one-byte message after the 64-byte key block (65 bytes = 520 bits).
-        let mut block = [0u8; 64];
-        let (head, length) = block.split_at_mut(56);
-        if let [s, pad, ..] = head {
-            *s = seed;
-            *pad = 0x80;
-        }
-        length.copy_from_slice(&520u64.to_be_bytes());
-        let mut inner = self.inner;
-        compress256(&mut inner, core::slice::from_ref(&block));
-        // Outer hash: the 32-byte inner digest after the key block (96 bytes = 768 bits).
-        block.fill(0);
-        for (chunk, word) in block.chunks_exact_mut(4).zip(inner) {
-            chunk.copy_from_slice(&word.to_be_bytes());
-        }
-        inner.zeroize();
-        let (head, length) = block.split_at_mut(56);
-        if let Some(pad) = head.get_mut(32) {
-            *pad = 0x80;
-        }
-        length.copy_from_slice(&768u64.to_be_bytes());
-        let mut outer = self.outer;
-        compress256(&mut outer, core::slice::from_ref(&block));
-        block.zeroize();
-        let mut out = [0u8; 32];
-        for (chunk, word) in out.chunks_exact_mut(4).zip(outer) {
-            chunk.copy_from_slice(&word.to_be_bytes());
-        }
-        outer.zeroize();
-        out
+        let mut mac = self.0.clone();
+        mac.update(&[seed]);
+        mac.finalize()
     }
 }
 
