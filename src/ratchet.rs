@@ -425,12 +425,11 @@ impl<S: Suite, const C: usize, const K: usize> DoubleRatchet<S, C, K> {
         // The oldest chain (last slot) falls off. Its skipped keys stay in the skipped store unless
         // the suite drops them with it.
         self.receivers.rotate_right(1);
-        if let Some(first) = self.receivers.first_mut() {
-            if let Some(evicted) = first.replace(chain)
-                && S::DROP_SKIPPED_WITH_CHAIN
-            {
-                self.skipped.remove_chain(&evicted.ratchet_key);
-            }
+        if let Some(first) = self.receivers.first_mut()
+            && let Some(evicted) = first.replace(chain)
+            && S::DROP_SKIPPED_WITH_CHAIN
+        {
+            self.skipped.remove_chain(&evicted.ratchet_key);
         }
     }
 
