@@ -451,7 +451,7 @@ fn a_new_chain_evicts_only_the_oldest_chains_keys_like_vodozemac() {
     let per_chain = OLM_MAX_SKIPPED_PER_CHAIN + 2;
     for (i, ok) in reference.iter().take(4 * per_chain).enumerate() {
         let index = i % per_chain;
-        let expected = index >= 1 && index <= OLM_MAX_SKIPPED_PER_CHAIN;
+        let expected = (1..=OLM_MAX_SKIPPED_PER_CHAIN).contains(&index);
         assert_eq!(
             *ok,
             expected,
