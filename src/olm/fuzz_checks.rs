@@ -29,7 +29,7 @@ use super::wire::{
     MAC_LEN, MessageView, PreKeyView, VERSION, decode_message, decode_pre_key_message,
     encode_message_head, encode_pre_key_head, message_len, pre_key_message_len,
 };
-use super::{Account, MessageType, OlmMessage, Session, SessionId};
+use super::{Account, MessageType, OlmMessage, Session, SessionId, SessionKeys};
 use crate::codec::base64;
 use crate::codec::proto::{bytes_field_len, varint_field_len};
 use crate::codec::{Reader, Writer};
@@ -133,6 +133,35 @@ fn inner_of(kind: MessageType, bytes: &[u8]) -> Vec<u8> {
             .message
             .to_vec(),
     }
+}
+
+/// Whether two X25519 public keys are the same point for the Diffie-Hellman function, which ignores
+/// the top bit of the last byte (RFC 7748 §5). Honest keys never set it; the pre-key message's outer
+/// fields are not authenticated, so a copy with it flipped in the base key still decrypts, as in
+/// vodozemac and libolm, but names another session id.
+fn same_x25519(a: &Curve25519PublicKey, b: &Curve25519PublicKey) -> bool {
+    let (mut a, mut b) = (a.to_bytes(), b.to_bytes());
+    a[31] &= 0x7f;
+    b[31] &= 0x7f;
+    a == b
+}
+
+/// The session keys a pre-key message names.
+fn keys_of(p: &PreKeyView<'_>) -> SessionKeys {
+    SessionKeys {
+        identity_key: p.identity_key,
+        base_key: p.base_key,
+        one_time_key: p.one_time_key,
+    }
+}
+
+/// Whether pre-key message `other` can create the same session as `genuine`: the same identity key,
+/// one-time key and embedded message, and the same base key up to the bit X25519 ignores.
+fn same_first_message(genuine: &SessionKeys, genuine_inner: &[u8], other: &PreKeyView<'_>) -> bool {
+    other.identity_key == genuine.identity_key
+        && other.one_time_key == genuine.one_time_key
+        && same_x25519(&other.base_key, &genuine.base_key)
+        && other.message == genuine_inner
 }
 
 /// A message we produced, with its plaintext.
@@ -448,7 +477,7 @@ struct First {
     message: Genuine,
     /// Made with a one-time key (works once) rather than the fallback key (works every time).
     one_time: bool,
-    session_id: SessionId,
+    keys: SessionKeys,
 }
 
 /// Alice and Bob with an established session, genuine messages still in flight both ways, and first
@@ -531,7 +560,7 @@ impl DecryptFixture {
             first_messages.push(First {
                 message: Genuine::new(&mut s, &mut rng, text),
                 one_time,
-                session_id: s.session_id(),
+                keys: s.session_keys(),
             });
         }
         Self {
@@ -618,11 +647,16 @@ impl DecryptFixture {
                 let pos = self
                     .first_messages
                     .iter()
-                    .position(|f| f.message.inner == p.message)
+                    .position(|f| same_first_message(&f.keys, &f.message.inner, &p))
                     .expect("a first message we did not produce created a session");
                 let f = self.first_messages.remove(pos);
                 assert_eq!(pt, f.message.plaintext, "wrong plaintext");
-                assert_eq!(session.session_id(), f.session_id, "wrong session");
+                assert_eq!(session.session_keys(), keys_of(&p), "wrong session keys");
+                assert_eq!(
+                    session.session_id(),
+                    keys_of(&p).session_id(),
+                    "wrong session id"
+                );
                 assert!(session.has_received_message());
                 let after = one_time_keys(&self.bob_account);
                 if f.one_time {
@@ -728,7 +762,7 @@ impl DecryptFixture {
             )
             .expect("genuine first message");
             assert_eq!(pt, f.message.plaintext);
-            assert_eq!(s.session_id(), f.session_id);
+            assert_eq!(s.session_id(), f.keys.session_id());
         }
     }
 }
@@ -1097,7 +1131,13 @@ impl Interaction {
 
     /// Hands `bytes` as a `kind` message to `to`: to its session, or (Bob before his first message) to
     /// his account. A failure must change nothing.
-    fn receive(&mut self, to: Who, kind: MessageType, bytes: &[u8]) -> Result<Vec<u8>, Error> {
+    fn receive(
+        &mut self,
+        to: Who,
+        kind: MessageType,
+        bytes: &[u8],
+        may_fail: bool,
+    ) -> Result<Vec<u8>, Error> {
         let Self {
             bob_account,
             alice,
@@ -1112,9 +1152,11 @@ impl Interaction {
             Who::Bob => bob,
         };
         if let Some(session) = party.session.as_mut() {
-            let before = fingerprint(session);
+            // Only a delivery that may fail needs the state before it (a pickle per delivery would
+            // dominate the run time); one that must succeed and fails is reported by the caller.
+            let before = may_fail.then(|| fingerprint(session));
             let r = decrypt(session, kind, bytes);
-            if let Err(e) = &r {
+            if let (Err(e), Some(before)) = (&r, before) {
                 assert_eq!(
                     fingerprint(session),
                     before,
@@ -1200,7 +1242,7 @@ impl Interaction {
         let to = m.from.peer();
         let expect = self.party(to).receive.predict(m.chain, m.index);
         let has_secret = self.party(to).send.chain.is_some();
-        let r = self.receive(to, m.kind, &m.bytes);
+        let r = self.receive(to, m.kind, &m.bytes, expect != Expect::Held);
         let ctx = || format!("{:?} chain {} index {}", m.from, m.chain, m.index);
         match expect {
             Expect::Held => {
@@ -1246,7 +1288,7 @@ impl Interaction {
         }
         let m = self.delivered[pos % self.delivered.len()].clone();
         let to = m.from.peer();
-        let r = self.receive(to, m.kind, &m.bytes);
+        let r = self.receive(to, m.kind, &m.bytes, true);
         let e = r.expect_err("a replayed message decrypted");
         if self.party(to).receive.knows_chain(m.chain) {
             assert_eq!(
@@ -1292,12 +1334,50 @@ impl Interaction {
         let mut bytes = m.bytes.clone();
         let at = at % bytes.len();
         bytes[at] ^= if xor == 0 { 0x80 } else { xor };
-        let r = self.receive(from.peer(), kind, &bytes);
+        if from == Who::Alice && self.bob.session.is_none() {
+            let plaintext = m.plaintext.clone();
+            self.tamper_first_message(&bytes, &plaintext);
+            return;
+        }
+        let r = self.receive(from.peer(), kind, &bytes, true);
         assert!(
             r.is_err(),
             "a tampered message decrypted: {from:?} chain {chain} index {index}, byte {at} of {}",
             bytes.len()
         );
+    }
+
+    /// A tampered first message, to a copy of Bob's account (so that the conversation goes on with the
+    /// real one): it may create a session only if it is the genuine one up to the base key's ignored
+    /// bit, and then one named by the keys it carries; a failure changes nothing.
+    fn tamper_first_message(&mut self, bytes: &[u8], plaintext: &[u8]) {
+        let fp = fingerprint(&self.bob_account);
+        let mut copy = fp.clone();
+        let mut account: Account = pickle::from_pickle(&PICKLE_KEY, &mut copy).expect("unpickling");
+        let genuine = self
+            .alice
+            .session
+            .as_ref()
+            .expect("Alice has a session")
+            .session_keys();
+        match create_inbound(&mut account, &self.alice_identity, bytes) {
+            Ok((session, pt)) => {
+                let p = decode_pre_key_message(bytes).expect("a pre-key message");
+                assert!(
+                    p.identity_key == genuine.identity_key
+                        && p.one_time_key == genuine.one_time_key
+                        && same_x25519(&p.base_key, &genuine.base_key),
+                    "a tampered first message created a session"
+                );
+                assert_eq!(pt, plaintext, "wrong plaintext");
+                assert_eq!(session.session_keys(), keys_of(&p));
+            }
+            Err(e) => assert_eq!(
+                fingerprint(&account),
+                fp,
+                "a failure ({e:?}) changed the account"
+            ),
+        }
     }
 
     /// A message in flight delivered with the other transport type: refused, nothing changes (it
@@ -1315,7 +1395,7 @@ impl Interaction {
             MessageType::Normal => MessageType::PreKey,
             MessageType::PreKey => MessageType::Normal,
         };
-        let r = self.receive(to, kind, &m.bytes);
+        let r = self.receive(to, kind, &m.bytes, true);
         assert!(r.is_err(), "a message decrypted with the wrong type");
     }
 
