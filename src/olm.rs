@@ -36,6 +36,14 @@
 //! client puts in `m.room.encrypted`, beside the `type` from [`OlmMessage::message_type`].
 
 pub(crate) mod account;
+#[doc(hidden)]
+#[allow(
+    clippy::panic,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing
+)]
+pub mod fuzz_checks;
 mod session;
 pub mod wire;
 

@@ -631,7 +631,6 @@ impl<S: Suite, const C: usize, const K: usize> DoubleRatchet<S, C, K> {
                     _ => None,
                 };
                 let hk_bytes = header_key.as_ref().map(|k| *k.as_bytes());
-                self.store_skipped(ratchet_key, hk_bytes, skip_from, message_key.index());
                 self.root_key = root_key;
                 // Our ratchet secret has done its last DH: the next send makes a fresh one. Dropping
                 // the sending chain zeroizes it.
@@ -639,11 +638,16 @@ impl<S: Suite, const C: usize, const K: usize> DoubleRatchet<S, C, K> {
                     self.previous_counter = old.chain.index();
                 }
                 self.pending_ratchet = None;
+                // The oldest chain falls off (with its skipped keys, when the suite drops them) before
+                // the new chain's skipped keys are stored: with every kept chain holding its maximum,
+                // storing first would evict the oldest key overall, possibly of a chain still kept,
+                // where vodozemac keeps every kept chain's keys.
                 self.push_receiver(ReceiverChain {
                     ratchet_key,
                     chain: after,
                     header_key,
                 });
+                self.store_skipped(ratchet_key, hk_bytes, skip_from, message_key.index());
             }
         }
     }

@@ -96,6 +96,27 @@ fn megolm_decrypt_corpus() {
     );
 }
 
+#[cfg(feature = "alloc")]
+#[test]
+fn olm_decode_corpus() {
+    replay("olm_decode", safemeet::olm::fuzz_checks::check_decode);
+}
+
+#[cfg(feature = "alloc")]
+#[test]
+fn olm_decrypt_corpus() {
+    replay("olm_decrypt", safemeet::olm::fuzz_checks::check_decrypt);
+}
+
+#[cfg(feature = "alloc")]
+#[test]
+fn olm_interaction_corpus() {
+    replay(
+        "olm_interaction",
+        safemeet::olm::fuzz_checks::check_interaction,
+    );
+}
+
 #[test]
 fn codec_corpus() {
     let files = corpus("codec");

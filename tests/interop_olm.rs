@@ -52,6 +52,7 @@ fn our_one_time_key(account: &mut Account, rng: &mut ChaCha20Rng) -> Curve25519P
 }
 
 /// One end of a session, ours or vodozemac's, behind one interface.
+#[allow(clippy::large_enum_variant)] // test code: one pair of ends per test
 enum End {
     Ours(Box<(Session, ChaCha20Rng)>),
     Theirs(Box<v::Session>),
@@ -414,6 +415,61 @@ fn our_errors_name_the_limit() {
         alice.decrypt(&msg_to_v(&reply)).unwrap();
     }
     assert!(bob.decrypt(&late.unwrap()).is_err());
+}
+
+/// Every kept chain holding its maximum of skipped keys, the oldest chain's keys refreshed by a late
+/// message, then a new chain with skipped keys: the oldest chain goes with its keys, and every other
+/// chain keeps all of its own (found by the `olm_interaction` fuzz target).
+#[test]
+fn a_new_chain_evicts_only_the_oldest_chains_keys_like_vodozemac() {
+    let run = |alice_ours: bool, bob_ours: bool| -> Vec<bool> {
+        let (mut alice, mut bob) = pair(alice_ours, bob_ours, false, 11);
+        let first_chain: Vec<_> = (0..100u32)
+            .map(|i| alice.encrypt(&i.to_be_bytes()))
+            .collect();
+        bob.decrypt(&first_chain[40]).unwrap();
+        let mut late = Vec::new();
+        for _ in 1..MAX_RECEIVER_CHAINS {
+            let reply = bob.encrypt(b"reply");
+            alice.decrypt(&reply).unwrap();
+            let chain: Vec<_> = (0..=OLM_MAX_SKIPPED_PER_CHAIN + 1)
+                .map(|i| alice.encrypt(&(i as u32).to_be_bytes()))
+                .collect();
+            bob.decrypt(chain.last().unwrap()).unwrap();
+            late.extend(chain);
+        }
+        // Refreshes the first chain's skipped keys: they are now the newest in the store.
+        bob.decrypt(&first_chain[99]).unwrap();
+        let reply = bob.encrypt(b"reply");
+        alice.decrypt(&reply).unwrap();
+        let sixth: Vec<_> = (0..3u32).map(|i| alice.encrypt(&i.to_be_bytes())).collect();
+        bob.decrypt(&sixth[2]).unwrap();
+        late.iter()
+            .chain(&sixth[..2])
+            .chain(&first_chain)
+            .map(|m| bob.decrypt(m).is_ok())
+            .collect()
+    };
+    let reference = run(false, false);
+    // Chains 2 to 5 keep all 40 of their keys (the last message of each was read).
+    let per_chain = OLM_MAX_SKIPPED_PER_CHAIN + 2;
+    for (i, ok) in reference.iter().take(4 * per_chain).enumerate() {
+        let index = i % per_chain;
+        let expected = (1..=OLM_MAX_SKIPPED_PER_CHAIN).contains(&index);
+        assert_eq!(
+            *ok,
+            expected,
+            "vodozemac: chain {}, message {index}",
+            i / per_chain
+        );
+    }
+    for (alice_ours, bob_ours) in [(true, true), (true, false), (false, true)] {
+        assert_eq!(
+            run(alice_ours, bob_ours),
+            reference,
+            "alice ours: {alice_ours}, bob ours: {bob_ours}"
+        );
+    }
 }
 
 #[test]

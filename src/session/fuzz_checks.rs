@@ -47,13 +47,14 @@ use crate::primitives::hash::{Sha256, sha256};
 ///
 /// Its whole output is predictable from its seed. It exists so that a fuzz input replays to exactly
 /// the same keys and messages; `rand_chacha` is only a dev-dependency, so the library cannot use it.
-struct FuzzRng {
+/// Shared with the Olm checks (`crate::olm::fuzz_checks`).
+pub(crate) struct FuzzRng {
     seed: [u8; 32],
     counter: u64,
 }
 
 impl FuzzRng {
-    fn new(label: &[u8]) -> Self {
+    pub(crate) fn new(label: &[u8]) -> Self {
         Self {
             seed: sha256(label),
             counter: 0,
