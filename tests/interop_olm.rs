@@ -700,3 +700,59 @@ fn base64_bodies_cross_between_implementations() {
         Err(Error::Olm(OlmError::UnknownMessageType))
     );
 }
+
+/// A first message whose base key has the top bit flipped (X25519 ignores that bit; the pre-key fields
+/// are outside the MAC): vodozemac creates a session from it, under a session id Alice does not know,
+/// and uses up the one-time key. safemeet refuses the encoding, and the genuine message still works.
+#[test]
+fn a_base_key_with_the_ignored_bit_flipped_is_refused() {
+    let mut rng = ChaCha20Rng::seed_from_u64(11);
+    let alice = v::Account::new();
+    for bob_ours in [true, false] {
+        let mut our_bob = Account::<100>::new(&mut rng);
+        let mut their_bob = v::Account::new();
+        let (bob_key, otk) = if bob_ours {
+            (
+                our_bob.curve25519_key(),
+                our_one_time_key(&mut our_bob, &mut rng),
+            )
+        } else {
+            (
+                from_v(their_bob.curve25519_key()),
+                from_v(v_one_time_key(&mut their_bob)),
+            )
+        };
+        let mut session = alice
+            .create_outbound_session(v::SessionConfig::version_1(), to_v(bob_key), to_v(otk))
+            .unwrap();
+        let genuine = msg_from_v(&session.encrypt(b"first").unwrap());
+        let mut bytes = genuine.as_bytes().to_vec();
+        // 0x03, then the one-time key field (34 bytes), then 0x12 0x20 and the base key.
+        bytes[1 + 34 + 2 + 31] ^= 0x80;
+        let alice_key = from_v(alice.curve25519_key());
+        if bob_ours {
+            assert_eq!(
+                our_bob
+                    .create_inbound_session(&alice_key, &bytes)
+                    .map(|_| ()),
+                Err(Error::Codec(safemeet::CodecError::ValueOutOfRange))
+            );
+            let created = our_bob
+                .create_inbound_session(&alice_key, genuine.as_bytes())
+                .unwrap();
+            assert_eq!(
+                created.session.session_id().to_string(),
+                session.session_id()
+            );
+        } else {
+            let v::OlmMessage::PreKey(p) = v::OlmMessage::from_parts(0, &bytes).unwrap() else {
+                panic!()
+            };
+            let created = their_bob
+                .create_inbound_session(v::SessionConfig::version_1(), to_v(alice_key), &p)
+                .unwrap();
+            assert_eq!(created.plaintext, b"first");
+            assert_ne!(created.session.session_id(), session.session_id());
+        }
+    }
+}

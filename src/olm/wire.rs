@@ -9,8 +9,9 @@
 //! Encoders write exactly this, with minimal varints. Decoders accept what both libolm and vodozemac
 //! accept: the fields in any order, unknown varint and length-delimited fields skipped, a repeated field
 //! overriding the earlier one. They reject, with a typed error, a wrong version byte, a missing field, a
-//! key that is not 32 bytes, another wire type and an overlong varint (which libolm and vodozemac
-//! tolerate, but which no Olm implementation writes). The MAC covers the bytes received, as in libolm; for
+//! key that is not 32 bytes, another wire type, and two encodings that libolm and vodozemac tolerate
+//! but no Olm implementation writes: an overlong varint, and a key with the top bit set (which X25519
+//! ignores, so in a pre-key message's unauthenticated fields it would be a free bit to flip). The MAC covers the bytes received, as in libolm; for
 //! a canonical message that is also what vodozemac, which re-encodes before checking, computes.
 
 use crate::Error;
@@ -75,9 +76,17 @@ pub struct PreKeyView<'a> {
     pub message: &'a [u8],
 }
 
+/// A 32-byte key field. The top bit of the last byte must be clear: X25519 ignores it (RFC 7748 §5),
+/// so a key with it set names the same point as the honest encoding, which never sets it. In a
+/// pre-key message the keys are outside the MAC, and accepting the bit would let anyone on the path
+/// turn a first message into another that creates a session under another id (using up the one-time
+/// key). vodozemac and libolm accept it; no implementation writes it.
 fn key(value: &FieldValue<'_>) -> Result<Curve25519PublicKey, CodecError> {
     let bytes = value.as_bytes()?;
     let array: [u8; 32] = bytes.try_into().map_err(|_| CodecError::ValueOutOfRange)?;
+    if array[31] & 0x80 != 0 {
+        return Err(CodecError::ValueOutOfRange);
+    }
     Ok(Curve25519PublicKey::from_bytes(array))
 }
 
@@ -233,6 +242,34 @@ mod tests {
         assert_eq!(view.index, 7);
         assert_eq!(view.ciphertext, &[0xAA, 0xBB]);
         assert_eq!(view.ratchet_key.as_bytes(), &[9; 32]);
+    }
+
+    #[test]
+    fn keys_with_the_top_bit_set_are_refused() {
+        let mut bytes = std::vec![VERSION];
+        for (tag, key) in [(0x0A, [1u8; 32]), (0x12, [2; 32]), (0x1A, [3; 32])] {
+            bytes.extend_from_slice(&[tag, 0x20]);
+            bytes.extend_from_slice(&key);
+        }
+        bytes.extend_from_slice(&[0x22, 0x01, 0x00]);
+        assert!(decode_pre_key_message(&bytes).is_ok());
+        // The last byte of each key: one-time key, base key, identity key.
+        for at in [34, 68, 102] {
+            let mut flipped = bytes.clone();
+            flipped[at] |= 0x80;
+            assert_eq!(
+                decode_pre_key_message(&flipped),
+                Err(CodecError::ValueOutOfRange.into()),
+                "byte {at}"
+            );
+        }
+        let mut message = encode_message([0x7f; 32], 0, &[0; 16], &[0; 8]);
+        assert!(decode_message(&message).is_ok());
+        message[34] = 0xff;
+        assert_eq!(
+            decode_message(&message),
+            Err(CodecError::ValueOutOfRange.into())
+        );
     }
 
     #[test]
