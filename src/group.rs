@@ -153,9 +153,16 @@ impl Ratchet {
                     continue;
                 }
             }
-            // Rehash part j in place `steps - 1` times, then re-seed parts 3..=j from it.
-            for _ in 1..steps {
-                self.rehash(j, core::iter::once(j));
+            // Rehash part j in place `steps - 1` times (on a local copy), then re-seed parts 3..=j
+            // from it.
+            if steps > 1 {
+                let mut part = self.part(j);
+                for _ in 1..steps {
+                    // The assignment overwrites the previous value in place.
+                    part = PartKey::new(&part).into_hash(j as u8);
+                }
+                self.set_part(j, &part);
+                part.zeroize();
             }
             self.rehash(j, (j..PARTS).rev());
             self.index = target & mask;
@@ -169,13 +176,24 @@ impl Ratchet {
 struct PartKey(HmacSha256);
 
 impl PartKey {
+    #[inline]
     fn new(part: &[u8; PART_LEN]) -> Self {
         Self(HmacSha256::new(part))
     }
 
     /// `HMAC-SHA-256(key = part, data = [seed])`.
     fn hash(&self, seed: u8) -> [u8; 32] {
-        let mut mac = self.0.clone();
+        Self::finish(self.0.clone(), seed)
+    }
+
+    /// [`PartKey::hash`] for a key used once: no copy of the keyed state.
+    #[inline]
+    fn into_hash(self, seed: u8) -> [u8; 32] {
+        Self::finish(self.0, seed)
+    }
+
+    #[inline]
+    fn finish(mut mac: HmacSha256, seed: u8) -> [u8; 32] {
         mac.update(&[seed]);
         mac.finalize()
     }

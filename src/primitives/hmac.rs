@@ -24,7 +24,17 @@ pub struct HmacSha256(hmac::Hmac<sha2::Sha256>);
 impl HmacSha256 {
     /// Starts a MAC under `key` (any length; keys longer than SHA-256's 64-byte block are hashed first,
     /// shorter ones zero-padded, as RFC 2104 §2 defines).
+    #[inline]
     pub fn new(key: &[u8]) -> Self {
+        match <hmac::Hmac<sha2::Sha256> as KeyInit>::new_from_slice(key) {
+            Ok(mac) => Self(mac),
+            // HMAC takes keys of any length; the `hmac` crate never refuses one. Kept as a total
+            // fallback so that no path can panic: pad (or hash) the key into one block ourselves.
+            Err(_) => Self::from_block(key),
+        }
+    }
+
+    fn from_block(key: &[u8]) -> Self {
         let mut block = Zeroizing::new([0u8; BLOCK_LEN]);
         match block.get_mut(..key.len()) {
             Some(prefix) => prefix.copy_from_slice(key),
@@ -38,12 +48,14 @@ impl HmacSha256 {
     }
 
     /// Absorbs `data`.
+    #[inline]
     pub fn update(&mut self, data: &[u8]) -> &mut Self {
         self.0.update(data);
         self
     }
 
     /// The 32-byte tag.
+    #[inline]
     pub fn finalize(self) -> [u8; TAG_LEN] {
         self.0.finalize().into_bytes().into()
     }
@@ -106,6 +118,18 @@ pub fn verify_hmac_sha256_truncated(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_block_fallback_keys_like_the_crate() {
+        for len in [0usize, 1, 32, 63, 64, 65, 200] {
+            let key: std::vec::Vec<u8> = (0..len).map(|i| i as u8).collect();
+            let mut a = HmacSha256::new(&key);
+            let mut b = HmacSha256::from_block(&key);
+            a.update(b"data");
+            b.update(b"data");
+            assert_eq!(a.finalize(), b.finalize(), "key length {len}");
+        }
+    }
 
     #[test]
     fn verify_full_and_truncated() {
