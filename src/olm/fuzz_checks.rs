@@ -35,12 +35,11 @@ use crate::codec::proto::{bytes_field_len, varint_field_len};
 use crate::codec::{Reader, Writer};
 use crate::error::{OlmError, RatchetError};
 use crate::limits::{
-    MAX_RECEIVER_CHAINS, OLM_MAX_MESSAGE_GAP, OLM_MAX_ONE_TIME_KEYS, OLM_MAX_SKIPPED_KEYS,
-    OLM_MAX_SKIPPED_PER_CHAIN,
+    OLM_MAX_MESSAGE_GAP, OLM_MAX_ONE_TIME_KEYS, OLM_MAX_SKIPPED_KEYS, OLM_MAX_SKIPPED_PER_CHAIN,
 };
 use crate::pickle::{PICKLE_KEY_LEN, Pickled};
 use crate::primitives::curve25519::{Curve25519PublicKey, Curve25519SecretKey};
-use crate::session::fuzz_checks::FuzzRng;
+use crate::session::fuzz_checks::{Bounds, Expect, FuzzRng, ReceiverModel};
 use crate::{Error, pickle};
 
 // ---------------------------------------------------------------------------------------------------
@@ -889,120 +888,13 @@ impl SenderModel {
     }
 }
 
-/// What the receiver should make of a genuine message on its first delivery.
-#[derive(Debug, PartialEq, Eq)]
-enum Expect {
-    /// Its key is held: it must decrypt.
-    Held,
-    /// Its key was used or dropped from a chain still kept.
-    NotFound,
-    /// It is too far ahead of its chain.
-    TooFarAhead,
-    /// Its chain is no longer kept: it looks like a new chain.
-    ChainGone,
-}
-
-/// The receiver's bounded state as vodozemac keeps it: the last [`MAX_RECEIVER_CHAINS`] chains with
-/// their next index, each with at most [`OLM_MAX_SKIPPED_PER_CHAIN`] skipped keys (the oldest of the
-/// chain evicted first, only the last that many before a received message derived at all), dropped
-/// with their chain.
-#[derive(Debug, Default)]
-struct ReceiverModel {
-    /// `(chain, next index)`, newest first.
-    chains: Vec<(u32, u32)>,
-    /// `(chain, index, age)`.
-    skipped: Vec<(u32, u32, u64)>,
-    next_age: u64,
-}
-
-impl ReceiverModel {
-    fn knows_chain(&self, chain: u32) -> bool {
-        self.chains.iter().any(|&(c, _)| c == chain)
-    }
-
-    fn predict(&self, chain: u32, index: u32) -> Expect {
-        if self
-            .skipped
-            .iter()
-            .any(|&(c, i, _)| c == chain && i == index)
-        {
-            return Expect::Held;
-        }
-        let gap_ok = |from: u32| index - from <= OLM_MAX_MESSAGE_GAP;
-        if let Some(&(_, next)) = self.chains.iter().find(|&&(c, _)| c == chain) {
-            if index < next {
-                Expect::NotFound
-            } else if gap_ok(next) {
-                Expect::Held
-            } else {
-                Expect::TooFarAhead
-            }
-        } else if self
-            .chains
-            .first()
-            .is_none_or(|&(newest, _)| chain > newest)
-        {
-            if gap_ok(0) {
-                Expect::Held
-            } else {
-                Expect::TooFarAhead
-            }
-        } else {
-            Expect::ChainGone
-        }
-    }
-
-    /// Applies a successful receive; returns whether it started a new chain.
-    fn accept(&mut self, chain: u32, index: u32) -> bool {
-        if let Some(pos) = self
-            .skipped
-            .iter()
-            .position(|&(c, i, _)| c == chain && i == index)
-        {
-            self.skipped.remove(pos);
-            return false;
-        }
-        let keep = u32::try_from(OLM_MAX_SKIPPED_PER_CHAIN).unwrap_or(u32::MAX);
-        let new_chain = if let Some(slot) = self.chains.iter().position(|&(c, _)| c == chain) {
-            let next = self.chains[slot].1;
-            self.store_skipped(chain, index.saturating_sub(keep).max(next), index);
-            self.chains[slot].1 = index + 1;
-            false
-        } else {
-            if let Some(&(newest, _)) = self.chains.first() {
-                assert_eq!(chain, newest + 1, "model: chains skipped");
-            }
-            self.store_skipped(chain, index.saturating_sub(keep), index);
-            self.chains.insert(0, (chain, index + 1));
-            if self.chains.len() > MAX_RECEIVER_CHAINS {
-                let (gone, _) = self.chains.pop().expect("more than one chain");
-                self.skipped.retain(|&(c, _, _)| c != gone);
-            }
-            true
-        };
-        assert!(self.skipped.len() <= OLM_MAX_SKIPPED_KEYS, "model: store");
-        new_chain
-    }
-
-    fn store_skipped(&mut self, chain: u32, from: u32, until: u32) {
-        for index in from..until {
-            let same = self.skipped.iter().filter(|&&(c, _, _)| c == chain).count();
-            if same >= OLM_MAX_SKIPPED_PER_CHAIN
-                && let Some(pos) = self
-                    .skipped
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, e)| e.0 == chain)
-                    .min_by_key(|(_, e)| e.2)
-                    .map(|(i, _)| i)
-            {
-                self.skipped.remove(pos);
-            }
-            self.skipped.push((chain, index, self.next_age));
-            self.next_age += 1;
-        }
-    }
-}
+/// Olm's bounds: vodozemac's, with skipped keys dropped along with their chain.
+const OLM_BOUNDS: Bounds = Bounds {
+    per_chain: OLM_MAX_SKIPPED_PER_CHAIN,
+    total: OLM_MAX_SKIPPED_KEYS,
+    gap: OLM_MAX_MESSAGE_GAP,
+    drop_with_chain: true,
+};
 
 #[derive(Debug)]
 struct Party {
@@ -1063,12 +955,12 @@ impl Interaction {
             alice: Party {
                 session: Some(session),
                 send: SenderModel::new(true),
-                receive: ReceiverModel::default(),
+                receive: ReceiverModel::new(OLM_BOUNDS),
             },
             bob: Party {
                 session: None,
                 send: SenderModel::new(false),
-                receive: ReceiverModel::default(),
+                receive: ReceiverModel::new(OLM_BOUNDS),
             },
             in_flight: Vec::new(),
             delivered: Vec::new(),

@@ -697,36 +697,67 @@ impl SenderModel {
 
 /// What the receiver should make of a genuine message on its first delivery.
 #[derive(Debug, PartialEq, Eq)]
-enum Expect {
+pub(crate) enum Expect {
     /// Its key is held: it must decrypt.
     Held,
     /// Its key was used or dropped from a chain still kept.
     NotFound,
     /// It is too far ahead of its chain.
     TooFarAhead,
-    /// Its chain is no longer kept: any failure.
+    /// Its chain is no longer kept: it looks like a new chain, and fails.
     ChainGone,
 }
 
+/// The bounds of a profile's ratchet, as [`ReceiverModel`] enforces them: the suite's limits from
+/// [`crate::limits`].
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Bounds {
+    /// Skipped keys kept per chain (only the last this many before a received message are derived).
+    pub(crate) per_chain: usize,
+    /// Skipped keys kept in all.
+    pub(crate) total: usize,
+    /// How far ahead of its chain a message may be.
+    pub(crate) gap: u32,
+    /// Whether an evicted chain's skipped keys go with it.
+    pub(crate) drop_with_chain: bool,
+}
+
+/// The native profile's bounds.
+const NATIVE_BOUNDS: Bounds = Bounds {
+    per_chain: NATIVE_MAX_SKIPPED_PER_CHAIN,
+    total: NATIVE_MAX_SKIPPED_KEYS,
+    gap: NATIVE_MAX_MESSAGE_GAP,
+    drop_with_chain: false,
+};
+
 /// The receiver's bounded state as the documentation describes it: the last
-/// [`MAX_RECEIVER_CHAINS`] chains with their next index, and skipped keys with
-/// [`NATIVE_MAX_SKIPPED_PER_CHAIN`] per chain and [`NATIVE_MAX_SKIPPED_KEYS`] in all, oldest evicted
-/// first.
-#[derive(Debug, Default)]
-struct ReceiverModel {
+/// [`MAX_RECEIVER_CHAINS`] chains with their next index, and skipped keys within [`Bounds`], the
+/// oldest evicted first (of the chain when it is full, then overall when the store is).
+#[derive(Debug)]
+pub(crate) struct ReceiverModel {
+    bounds: Bounds,
     /// `(chain, next index)`, newest first.
-    chains: Vec<(u32, u32)>,
+    pub(crate) chains: Vec<(u32, u32)>,
     /// `(chain, index, age)`.
-    skipped: Vec<(u32, u32, u64)>,
+    pub(crate) skipped: Vec<(u32, u32, u64)>,
     next_age: u64,
 }
 
 impl ReceiverModel {
-    fn knows_chain(&self, chain: u32) -> bool {
+    pub(crate) const fn new(bounds: Bounds) -> Self {
+        Self {
+            bounds,
+            chains: Vec::new(),
+            skipped: Vec::new(),
+            next_age: 0,
+        }
+    }
+
+    pub(crate) fn knows_chain(&self, chain: u32) -> bool {
         self.chains.iter().any(|&(c, _)| c == chain)
     }
 
-    fn predict(&self, chain: u32, index: u32) -> Expect {
+    pub(crate) fn predict(&self, chain: u32, index: u32) -> Expect {
         if self
             .skipped
             .iter()
@@ -734,7 +765,7 @@ impl ReceiverModel {
         {
             return Expect::Held;
         }
-        let gap_ok = |from: u32| index - from <= NATIVE_MAX_MESSAGE_GAP;
+        let gap_ok = |from: u32| index - from <= self.bounds.gap;
         if let Some(&(_, next)) = self.chains.iter().find(|&&(c, _)| c == chain) {
             if index < next {
                 Expect::NotFound
@@ -758,8 +789,9 @@ impl ReceiverModel {
         }
     }
 
-    /// Applies a successful receive; returns whether it started a new chain.
-    fn accept(&mut self, chain: u32, index: u32) -> bool {
+    /// Applies a successful receive; returns whether it started a new chain. As in the ratchet, a new
+    /// chain evicts the oldest one before its own skipped keys are stored.
+    pub(crate) fn accept(&mut self, chain: u32, index: u32) -> bool {
         if let Some(pos) = self
             .skipped
             .iter()
@@ -768,8 +800,8 @@ impl ReceiverModel {
             self.skipped.remove(pos);
             return false;
         }
-        let keep = u32::try_from(NATIVE_MAX_SKIPPED_PER_CHAIN).unwrap_or(u32::MAX);
-        if let Some(slot) = self.chains.iter().position(|&(c, _)| c == chain) {
+        let keep = u32::try_from(self.bounds.per_chain).unwrap_or(u32::MAX);
+        let new_chain = if let Some(slot) = self.chains.iter().position(|&(c, _)| c == chain) {
             let next = self.chains[slot].1;
             self.store_skipped(chain, index.saturating_sub(keep).max(next), index);
             self.chains[slot].1 = index + 1;
@@ -778,20 +810,27 @@ impl ReceiverModel {
             if let Some(&(newest, _)) = self.chains.first() {
                 assert_eq!(chain, newest + 1, "model: chains skipped");
             }
-            self.store_skipped(chain, index.saturating_sub(keep), index);
             self.chains.insert(0, (chain, index + 1));
-            self.chains.truncate(MAX_RECEIVER_CHAINS);
+            if self.chains.len() > MAX_RECEIVER_CHAINS {
+                let (gone, _) = self.chains.pop().expect("more than one chain");
+                if self.bounds.drop_with_chain {
+                    self.skipped.retain(|&(c, _, _)| c != gone);
+                }
+            }
+            self.store_skipped(chain, index.saturating_sub(keep), index);
             true
-        }
+        };
+        assert!(self.skipped.len() <= self.bounds.total, "model: store");
+        new_chain
     }
 
     fn store_skipped(&mut self, chain: u32, from: u32, until: u32) {
         for index in from..until {
             let same = self.skipped.iter().filter(|&&(c, _, _)| c == chain).count();
-            if same >= NATIVE_MAX_SKIPPED_PER_CHAIN {
+            if same >= self.bounds.per_chain {
                 self.evict_oldest(|c| c == chain);
             }
-            if self.skipped.len() >= NATIVE_MAX_SKIPPED_KEYS {
+            if self.skipped.len() >= self.bounds.total {
                 self.evict_oldest(|_| true);
             }
             self.skipped.push((chain, index, self.next_age));
@@ -866,12 +905,12 @@ impl Interaction {
             alice: Party {
                 session: Some(session),
                 send: SenderModel::new(true),
-                receive: ReceiverModel::default(),
+                receive: ReceiverModel::new(NATIVE_BOUNDS),
             },
             bob: Party {
                 session: None,
                 send: SenderModel::new(false),
-                receive: ReceiverModel::default(),
+                receive: ReceiverModel::new(NATIVE_BOUNDS),
             },
             in_flight: Vec::new(),
             delivered: Vec::new(),
