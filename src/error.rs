@@ -483,6 +483,24 @@ impl fmt::Display for QrError {
 
 impl core::error::Error for QrError {}
 
+/// Errors from the classic Signal profile (`signal`).
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SignalError {
+    /// A public key is not 33 bytes of type `0x05` followed by a canonical X25519 key.
+    InvalidKey,
+}
+
+impl fmt::Display for SignalError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::InvalidKey => f.write_str("invalid Signal public key encoding"),
+        }
+    }
+}
+
+impl core::error::Error for SignalError {}
+
 /// The root error: every layer's error, gathered.
 #[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -509,6 +527,8 @@ pub enum Error {
     Verification(VerificationError),
     /// An error from QR verification payloads.
     Qr(QrError),
+    /// An error from the classic Signal profile.
+    Signal(SignalError),
 }
 
 impl fmt::Display for Error {
@@ -525,6 +545,7 @@ impl fmt::Display for Error {
             Self::Json(e) => write!(f, "json: {e}"),
             Self::Verification(e) => write!(f, "verification: {e}"),
             Self::Qr(e) => write!(f, "qr: {e}"),
+            Self::Signal(e) => write!(f, "signal: {e}"),
         }
     }
 }
@@ -543,6 +564,7 @@ impl core::error::Error for Error {
             Self::Json(e) => Some(e),
             Self::Verification(e) => Some(e),
             Self::Qr(e) => Some(e),
+            Self::Signal(e) => Some(e),
         }
     }
 }
@@ -610,5 +632,11 @@ impl From<QrError> for Error {
 impl From<GroupError> for Error {
     fn from(e: GroupError) -> Self {
         Self::Group(e)
+    }
+}
+
+impl From<SignalError> for Error {
+    fn from(e: SignalError) -> Self {
+        Self::Signal(e)
     }
 }

@@ -27,10 +27,11 @@ pub mod pickle;
 pub mod primitives;
 pub mod ratchet;
 pub mod session;
+pub mod signal;
 pub mod verification;
 pub mod x3dh;
 
 pub use error::{
     CodecError, CryptoError, Error, GroupError, JsonError, OlmError, PickleError, QrError,
-    RatchetError, SessionError, VerificationError, X3dhError,
+    RatchetError, SessionError, SignalError, VerificationError, X3dhError,
 };

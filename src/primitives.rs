@@ -14,6 +14,7 @@
 //! | [`pbkdf2`] | PBKDF2-HMAC-SHA-512 |
 //! | [`aes`] | AES-256-CBC with PKCS#7 checked in constant time, AES-256-CTR |
 //! | [`aead`] | ChaCha20-Poly1305, detached or combined, in place or into a caller buffer |
+//! | [`xeddsa`] | XEdDSA signatures with X25519 keys, in libsignal's form and the paper's |
 //! | [`secret`] | [`secret::SecretBytes`], a zeroizing fixed-size secret |
 //!
 //! ```
@@ -47,6 +48,7 @@ pub mod pbkdf2;
 #[cfg(feature = "getrandom")]
 pub mod rng;
 pub mod secret;
+pub mod xeddsa;
 
 pub use rand_core::CryptoRng;
 
