@@ -10,3 +10,4 @@
 //! ([`keys`]). Signatures are XEdDSA ([`crate::primitives::xeddsa`]).
 
 pub mod keys;
+pub mod wire;

@@ -96,6 +96,7 @@
 
 pub mod native;
 pub mod olm;
+pub mod signal;
 
 use zeroize::Zeroizing;
 
