@@ -131,12 +131,15 @@ pub const SIGNAL_MAX_MESSAGE_GAP: u32 = 2000;
 pub const SIGNAL_MAX_SKIPPED_PER_CHAIN: usize = 2000;
 
 /// Skipped message keys a classic Signal session keeps in all, by default (the session's const
-/// parameter). libsignal keeps up to 2000 for each of its 5 receiving chains (10,000, on the heap); an
-/// entry here is about 120 bytes held inline, so 10,000 would make a session over a megabyte. We keep
-/// 2000 across all chains: one chain's full jump, as libsignal; when several chains hold skipped keys at
-/// once, the oldest keys overall are evicted first. Applications that want libsignal's total pick
-/// `10_000` with the const parameter; small devices pick less.
-pub const SIGNAL_MAX_SKIPPED_KEYS: usize = 2000;
+/// parameter `K`). **A departure from libsignal**, which keeps up to 2000 for each of its 5 receiving
+/// chains on the heap: an entry here is held inline (about 120 bytes), so libsignal's numbers would make
+/// a session over a megabyte, too much for a stack or a microcontroller. We keep 256 (about 30 KiB), as
+/// the native profile: ordinary loss and reordering never come near it. Where it shows: after a jump of
+/// more than 256 messages only the keys of the 256 most recent skipped messages are kept, so an older
+/// one of them that arrives later fails with `MessageKeyNotFound` where libsignal would decrypt it.
+/// Applications that want libsignal's behaviour pick `K = 2000` (one full jump) or `10_000` and keep
+/// the session on the heap.
+pub const SIGNAL_MAX_SKIPPED_KEYS: usize = 256;
 
 /// One-time prekeys a classic Signal account keeps (private halves). When it holds this many and more
 /// are generated, the oldest are evicted first. Signal-Android uploads 100 at a time.

@@ -9,5 +9,10 @@
 //! Public keys travel as 33 bytes: the type byte [`keys::DJB_TYPE`] then the X25519 `u` coordinate
 //! ([`keys`]). Signatures are XEdDSA ([`crate::primitives::xeddsa`]).
 
+pub mod account;
 pub mod keys;
+pub mod session;
 pub mod wire;
+
+pub use account::{Account, PreKeyBundle};
+pub use session::{MessageType, Session};
