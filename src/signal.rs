@@ -11,6 +11,14 @@
 
 pub mod account;
 pub mod keys;
+#[doc(hidden)]
+#[allow(
+    clippy::panic,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing
+)]
+pub mod pairwise_fuzz_checks;
 pub mod session;
 pub mod wire;
 
