@@ -111,6 +111,17 @@ impl<const N: usize> Account<N> {
         Self::from_parts(identity, registration_id, signed)
     }
 
+    /// A new account around an existing X25519 identity key (for example a device's identity key in
+    /// another profile): a fresh registration id and signed prekey, signed by that key with XEdDSA.
+    pub fn from_identity_key<R: CryptoRng + ?Sized>(
+        rng: &mut R,
+        identity: Curve25519SecretKey,
+    ) -> Self {
+        let registration_id = registration_id(rng);
+        let signed = SignedPreKey::generate(rng, &identity, 1);
+        Self::from_parts(identity, registration_id, signed)
+    }
+
     fn from_parts(
         identity: Curve25519SecretKey,
         registration_id: u32,
