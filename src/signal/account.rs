@@ -1,6 +1,38 @@
 //! A classic Signal account: the identity key pair, the registration id, the signed prekey (XEdDSA
 //! over its 33-byte encoding) and a bounded store of one-time prekeys; it publishes bundles and opens
 //! sessions both ways.
+//!
+//! ```
+//! use rand_core::SeedableRng;
+//! use safemeet::signal::{Account, MessageType, Session};
+//!
+//! let mut rng = rand_chacha::ChaCha20Rng::from_seed([7; 32]); // use an OS RNG in real code
+//! let alice: Account = Account::new(&mut rng);
+//! let mut bob: Account = Account::new(&mut rng);
+//! bob.generate_one_time_pre_keys(&mut rng, 5);
+//! let (id, _) = bob.one_time_pre_keys().next().unwrap();
+//!
+//! // Alice fetches Bob's bundle (the XEdDSA signature is checked) and sends a pre-key message.
+//! let mut to_bob: Session = alice.create_outbound_session(&mut rng, &bob.bundle(Some(id))?)?;
+//! let mut message = [0u8; 256];
+//! let (kind, n) = to_bob.encrypt_into(&mut rng, b"hello", &mut message)?;
+//! assert_eq!((kind, message[0]), (MessageType::PreKey, 0x33));
+//!
+//! // Bob opens the session from it, with no heap allocation; the one-time prekey is used up.
+//! let mut plaintext = [0u8; 256];
+//! let (mut to_alice, len): (Session, _) =
+//!     bob.create_inbound_session_into(&message[..n], &mut plaintext)?;
+//! assert_eq!(&plaintext[..len], b"hello");
+//! assert_eq!(to_alice.their_registration_id(), alice.registration_id());
+//! assert_eq!(bob.one_time_pre_keys().count(), 4);
+//!
+//! // Bob's reply is a plain SignalMessage; once Alice reads it, so are hers.
+//! let (kind, n) = to_alice.encrypt_into(&mut rng, b"hi", &mut message)?;
+//! let len = to_bob.decrypt_into(kind, &message[..n], &mut plaintext)?;
+//! assert_eq!(&plaintext[..len], b"hi");
+//! assert_eq!(to_bob.next_message_type(), MessageType::Whisper);
+//! # Ok::<(), safemeet::Error>(())
+//! ```
 
 use core::fmt;
 

@@ -26,7 +26,8 @@
 //!   protobuf parsers skip unknown fields and let a repeated field win). No classic v3 encoder writes
 //!   any of them; the fields a v4 message adds (5–8) belong to post-quantum sessions, which this profile
 //!   does not speak. Rejecting them keeps the decoding canonical: a message that decodes re-encodes to
-//!   exactly its bytes, so the unauthenticated fields of a pre-key message carry no free bits.
+//!   exactly its bytes. (The values of a pre-key message's outer fields are another matter: its
+//!   registration id is covered by no MAC, as in every libsignal.)
 
 use crate::Error;
 use crate::codec::proto::{Field, WireType, bytes_field_len, varint_field_len};
