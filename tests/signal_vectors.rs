@@ -350,3 +350,39 @@ fn libsignal_ratcheting_session_as_bob() {
     ));
     assert_eq!(alice_identity_secret.public_key(), alice_identity);
 }
+
+/// libsignal `rust/protocol/src/ratchet/keys.rs` `test_chain_key_derivation` (the same numbers as
+/// libsignal-protocol-java `ChainKeyTest.testChainKeyDerivationV3`): a chain key's message key
+/// expanded with `WhisperMessageKeys` (cipher key, MAC key), and the next chain key, through the
+/// shared ratchet core's chain.
+#[test]
+fn libsignal_chain_key_derivation() {
+    use safemeet::primitives::hkdf::hkdf_sha256;
+    use safemeet::ratchet::ChainKey;
+    let seed = arr::<32>("8ab72d6f4cc5ac0d387eaf463378ddb28edd07385b1cb01250c715982e7ad48f");
+    let mut chain = ChainKey::new(seed, 0);
+    let message_key = chain.message_key();
+    assert_eq!(message_key.index(), 0);
+    let mut okm = [0u8; 80];
+    hkdf_sha256(
+        &[0; 32],
+        message_key.as_bytes(),
+        b"WhisperMessageKeys",
+        &mut okm,
+    )
+    .unwrap();
+    assert_eq!(
+        to_hex(&okm[..32]),
+        "bf51e9d75e0e31031051f82a2491ffc084fa298b7793bd9db620056febf45217"
+    );
+    assert_eq!(
+        to_hex(&okm[32..64]),
+        "c6c77d6a73a354337a56435e34607dfe48e3ace14e77314dc6abc172e7a7030b"
+    );
+    assert!(chain.advance());
+    assert_eq!(chain.index(), 1);
+    assert_eq!(
+        to_hex(chain.as_bytes()),
+        "28e8f8fee54b801eef7c5cfb2f17f32c7b334485bbb70fac6ec10342a246d15d"
+    );
+}
