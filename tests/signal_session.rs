@@ -237,3 +237,40 @@ proptest! {
         for (t, m, v) in to_a { prop_assert_eq!(a.decrypt(t, &m).unwrap(), v.to_be_bytes()); }
     }
 }
+
+/// Accounts built from known secrets never print them (hex or decimal) in `Debug`, nor do their
+/// sessions.
+#[cfg(feature = "hazmat")]
+#[test]
+fn debug_output_shows_no_secrets() {
+    let mut rng = ChaCha20Rng::from_seed([7; 32]);
+    let sig = XEdDsaSignature::from_bytes([0; 64]);
+    let mut bob: Account = Account::from_keys(&[0x41; 32], 7, 1, &[0x42; 32], sig);
+    bob.add_one_time_pre_key(9, &[0x43; 32]);
+    let alice: Account = Account::from_keys(&[0x44; 32], 8, 1, &[0x45; 32], sig);
+    let mut bundle = bob.bundle(Some(9)).unwrap();
+    // Sign the bundle for real with the known identity secret.
+    bundle.signed_pre_key_signature = safemeet::x3dh::signal::sign_prekey(
+        &mut rng,
+        &safemeet::primitives::curve25519::Curve25519SecretKey::from_bytes(&[0x41; 32]),
+        &bundle.signed_pre_key,
+    );
+    let mut a: Session = alice.create_outbound_session(&mut rng, &bundle).unwrap();
+    let (_, m) = a.encrypt(&mut rng, b"x").unwrap();
+    let (b, _): (Session, _) = bob.create_inbound_session(&m).unwrap();
+    for text in [
+        format!("{alice:?}"),
+        format!("{bob:?}"),
+        format!("{a:?}"),
+        format!("{b:?}"),
+    ] {
+        for byte in [0x41u8, 0x42, 0x43, 0x44, 0x45] {
+            assert!(
+                !text.contains(&format!("{byte:02x}{byte:02x}{byte:02x}")),
+                "{text}"
+            );
+            assert!(!text.contains(&format!("{byte}, {byte}, {byte}")), "{text}");
+        }
+        assert!(text.contains(".."), "non-exhaustive: {text}");
+    }
+}
