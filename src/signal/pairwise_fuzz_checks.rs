@@ -220,12 +220,13 @@ impl DecryptFixture {
             .bob_account
             .create_inbound_session_into::<16>(data, &mut out)
         {
-            Ok((_, n)) => {
-                assert_eq!(
-                    data,
-                    self.first.bytes.as_slice(),
+            Ok((session, n)) => {
+                assert!(
+                    same_message(MessageType::PreKey, &self.first.bytes, data),
                     "only genuine first messages open sessions"
                 );
+                let ids = decode_pre_key_message(data).expect("decoded").ids;
+                assert_eq!(session.their_registration_id(), ids.registration_id);
                 assert_eq!(&out[..n], self.first.plaintext.as_slice());
                 changed = true;
             }
