@@ -489,12 +489,40 @@ impl core::error::Error for QrError {}
 pub enum SignalError {
     /// A public key is not 33 bytes of type `0x05` followed by a canonical X25519 key.
     InvalidKey,
+    /// A message's version byte has a message version below 3 (versions 1 and 2 are long dead).
+    LegacyMessageVersion,
+    /// A message's version byte has a message version above 3 (such as `0x44`, a PQXDH session's).
+    UnknownMessageVersion,
+    /// A message's version byte says version 3 but its low nibble (the sender's current version) is not 3.
+    InvalidVersionByte,
+    /// A pre-key message names a one-time or signed prekey this account does not hold: never ours,
+    /// already used (a replayed first message), or evicted.
+    UnknownPreKey,
+    /// A pre-key message belongs to another session (different identity or base key).
+    SessionMismatch,
+    /// The message did not decrypt: a forgery, a corruption, or a message for another session.
+    /// Deliberately says nothing more.
+    Authentication,
+    /// The caller's output buffer is too small; `needed` bytes are required. Nothing changed.
+    BufferTooSmall {
+        /// The number of bytes the output buffer must hold.
+        needed: usize,
+    },
 }
 
 impl fmt::Display for SignalError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::InvalidKey => f.write_str("invalid Signal public key encoding"),
+            Self::LegacyMessageVersion => f.write_str("legacy Signal message version"),
+            Self::UnknownMessageVersion => f.write_str("unknown Signal message version"),
+            Self::InvalidVersionByte => f.write_str("invalid Signal version byte"),
+            Self::UnknownPreKey => f.write_str("unknown or already used prekey"),
+            Self::SessionMismatch => f.write_str("pre-key message for another session"),
+            Self::Authentication => f.write_str("message failed to decrypt"),
+            Self::BufferTooSmall { needed } => {
+                write!(f, "output buffer too small: {needed} bytes needed")
+            }
         }
     }
 }
