@@ -43,6 +43,8 @@ pub(crate) enum Kind {
     MegolmInbound = 0x06,
     NativeGroupOutbound = 0x07,
     NativeGroupInbound = 0x08,
+    IdentityStore = 0x0C,
+    CrossSigningSecrets = 0x0D,
 }
 
 /// A type with a pickled form.
@@ -200,5 +202,7 @@ macro_rules! pickle_api {
 }
 
 mod group;
+#[cfg(feature = "alloc")]
+mod identity;
 mod native;
 mod olm;
