@@ -43,7 +43,9 @@ pub(crate) enum Kind {
     MegolmInbound = 0x06,
     NativeGroupOutbound = 0x07,
     NativeGroupInbound = 0x08,
+    #[cfg(feature = "alloc")]
     IdentityStore = 0x0C,
+    #[cfg(feature = "alloc")]
     CrossSigningSecrets = 0x0D,
 }
 
