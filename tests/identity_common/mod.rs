@@ -12,7 +12,7 @@ use safemeet::verification::{Sas, VerifiedKeys};
 /// Runs the MAC step of a SAS verification in which the other device (`their_user`/`their_device`)
 /// MACs `device_key` (under its own device id) and, if given, `master_key`; returns what the verifier
 /// proved. Nothing is assumed: the verifier checks real MACs against the keys it expects.
-pub fn sas_proof(
+pub(crate) fn sas_proof(
     rng: &mut ChaCha20Rng,
     their_user: &str,
     their_device: &str,
@@ -65,7 +65,7 @@ pub fn sas_proof(
 }
 
 /// A `/keys/query` response with `identity` (its user-signing key only when `with_usk`) and devices.
-pub fn keys_query(
+pub(crate) fn keys_query(
     identity: Option<&UserIdentity>,
     with_usk: bool,
     devices: &[&Verified<DeviceKeys>],
@@ -102,7 +102,7 @@ pub fn keys_query(
 }
 
 /// Merges several `/keys/query` responses into one.
-pub fn merge(responses: &[Value]) -> Value {
+pub(crate) fn merge(responses: &[Value]) -> Value {
     let mut out = Object::new();
     for r in responses {
         if let Value::Object(r) = r {
