@@ -750,14 +750,13 @@ fn attack_unsigned_devices_are_never_verified() {
     let mut tampered = phone.json().clone();
     tampered.insert("algorithms".into(), Value::Array(vec![]));
     let mut response = public_view(&alice);
-    if let Value::Object(o) = &mut response {
-        if let Some(Value::Object(users)) = o.get_mut("device_keys") {
-            if let Some(Value::Object(devs)) = users.get_mut(ALICE) {
-                devs.insert("UNSIGNED".into(), Value::Object(unsigned));
-                devs.insert("SSKONLY".into(), Value::Object(ssk_only));
-                devs.insert("PHONE".into(), Value::Object(tampered));
-            }
-        }
+    if let Value::Object(o) = &mut response
+        && let Some(Value::Object(users)) = o.get_mut("device_keys")
+        && let Some(Value::Object(devs)) = users.get_mut(ALICE)
+    {
+        devs.insert("UNSIGNED".into(), Value::Object(unsigned));
+        devs.insert("SSKONLY".into(), Value::Object(ssk_only));
+        devs.insert("PHONE".into(), Value::Object(tampered));
     }
     let events = bob.store.receive_keys_query(&response).unwrap();
     let rejected = events

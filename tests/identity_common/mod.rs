@@ -80,10 +80,8 @@ pub(crate) fn keys_query(
         };
         put("master_keys", identity.master_key().to_json());
         put("self_signing_keys", identity.self_signing_key().to_json());
-        if with_usk {
-            if let Some(usk) = identity.user_signing_key() {
-                put("user_signing_keys", usk.to_json());
-            }
+        if let (true, Some(usk)) = (with_usk, identity.user_signing_key()) {
+            put("user_signing_keys", usk.to_json());
         }
     }
     let mut by_user: Object = Object::new();
