@@ -237,6 +237,70 @@ fn item4_new_device_signs_itself_with_keys_from_secret_storage() {
 }
 
 #[test]
+fn item4_qr_self_verification_cross_signs_the_new_device() {
+    use safemeet::verification::qr::{QrMode, QrPayload, QrSecret, ScannerKeys};
+    let mut rng = ChaCha20Rng::seed_from_u64(18);
+    let mut alice = user(&mut rng, ALICE, &["PHONE", "LAPTOP"]);
+    let view = keys_query(Some(&alice.identity), true, &device_refs(&alice));
+    alice.store.receive_keys_query(&view).unwrap();
+    let mut laptop = IdentityStore::new(ALICE, "LAPTOP").unwrap();
+    laptop.receive_keys_query(&view).unwrap();
+    let master = alice.identity.master_key().public_key();
+    let laptop_key = alice.devices[1].1.ed25519_key();
+    // The phone trusts the master key and shows mode 0x01: the master key and the laptop's key.
+    let secret = QrSecret::generate(&mut rng);
+    let shown = QrPayload::new(
+        QrMode::SelfVerifyingMasterKeyTrusted,
+        "flow",
+        master,
+        laptop_key,
+        secret.as_bytes(),
+    )
+    .unwrap();
+    let bytes = shown.to_bytes();
+    // The laptop scans it: this proves the master key, so the laptop trusts its identity (T0).
+    let scanned = QrPayload::decode(&bytes).unwrap();
+    let proof = scanned
+        .check_scanned(&ScannerKeys {
+            own_master: Some(master),
+            own_device: Some(laptop_key),
+            other_master: None,
+            other_device: None,
+        })
+        .unwrap();
+    laptop.trust_own_identity(&proof).unwrap();
+    // The phone checks the laptop's reciprocation: this proves the laptop's key; it signs it.
+    let reciprocated = shown.check_reciprocation(scanned.secret()).unwrap();
+    alice
+        .store
+        .verify_own_device(&alice.secrets, "LAPTOP", Some(&reciprocated))
+        .unwrap();
+    assert_eq!(
+        alice.store.device_trust(ALICE, "LAPTOP"),
+        DeviceTrust::CrossSigned
+    );
+    // The laptop learns the signature from the server.
+    let signed_laptop = alice.store.device(ALICE, "LAPTOP").unwrap().clone();
+    laptop
+        .receive_keys_query(&keys_query(
+            Some(&alice.identity),
+            true,
+            &[&alice.devices[0].1, &signed_laptop],
+        ))
+        .unwrap();
+    assert_eq!(
+        laptop.device_trust(ALICE, "LAPTOP"),
+        DeviceTrust::CrossSigned
+    );
+    // The /keys/upload body for the laptop's keys.
+    let upload = alice.devices[1].1.upload_request();
+    assert_eq!(
+        upload.get("device_keys").and_then(|d| d.get("device_id")),
+        Some(&Value::String("LAPTOP".into()))
+    );
+}
+
+#[test]
 fn t2_t3_bob_verifies_alice_and_trusts_her_cross_signed_devices() {
     let mut rng = ChaCha20Rng::seed_from_u64(4);
     let (mut alice, mut bob) = alice_and_bob(&mut rng);

@@ -529,6 +529,14 @@ impl DeviceKeys {
         Value::Object(self.json.clone())
     }
 
+    /// The `/keys/upload` body carrying these device keys: `{"device_keys": {...}}`.
+    #[must_use]
+    pub fn upload_request(&self) -> Value {
+        let mut body = Object::new();
+        body.insert("device_keys".into(), self.to_json());
+        Value::Object(body)
+    }
+
     /// Whether `signer`'s key `key` has a valid signature on these device keys.
     pub(crate) fn is_signed_by(&self, signer: &str, key: &Ed25519PublicKey) -> bool {
         signed::verify(&self.json, signer, &ed25519_key_id(&key_name(key)), key).is_ok()

@@ -210,6 +210,9 @@ impl IdentityStore {
         users.sort_unstable_by_key(|u| (*u != self.own_user, *u));
         users.dedup();
         let mut events = Vec::new();
+        // Our own keys change everyone's trust; otherwise only the users in this response can change.
+        let all = users.first().is_some_and(|u| *u == self.own_user);
+        let touched: Vec<String> = users.iter().map(|u| String::from(*u)).collect();
         for user in users {
             let outcome = self.receive_user(
                 user,
@@ -226,7 +229,11 @@ impl IdentityStore {
                 });
             }
         }
-        self.refresh_verified();
+        if all {
+            self.refresh_verified();
+        } else {
+            self.refresh_users(&touched);
+        }
         Ok(events)
     }
 
@@ -330,9 +337,14 @@ impl IdentityStore {
 
     /// P4: pin and remember every user that is verified now.
     fn refresh_verified(&mut self) {
-        let verified: Vec<String> = self
-            .users
-            .keys()
+        let users: Vec<String> = self.users.keys().cloned().collect();
+        self.refresh_users(&users);
+    }
+
+    /// P4 for `users`.
+    fn refresh_users(&mut self, users: &[String]) {
+        let verified: Vec<String> = users
+            .iter()
             .filter(|u| **u != self.own_user && self.is_user_verified(u))
             .cloned()
             .collect();
@@ -683,7 +695,7 @@ impl IdentityStore {
         let mut master = identity.master_key().0.clone();
         let upload = secrets.sign_user(&own_user, &mut master)?;
         *identity.master_mut() = master;
-        self.refresh_verified();
+        self.refresh_users(&[String::from(user_id)]);
         Ok(upload)
     }
 
