@@ -1,12 +1,11 @@
-//! Signed JSON beside ruma-signatures 0.22.1, in one run, and trust evaluation over a `/keys/query`
-//! response.
+//! Signed JSON and trust evaluation over a `/keys/query` response.
 //!
-//! Run with `cargo bench --bench identity`. Both implementations start from the same JSON text:
-//! `verify-device-keys/<implementation>` parses matrix-rust-sdk's device-keys object (P16), builds its
-//! canonical signing input and verifies the Ed25519 signature (ours: `codec::json::parse` +
-//! `identity::signed::verify`; ruma: `serde_json` into a `CanonicalJsonObject` + `verify_json`).
-//! `sign-device-keys/<implementation>` parses the unsigned object, signs it and writes the signed JSON
-//! text. `keys-query-trust/safemeet` applies rust-sdk's `@me` and `@dan` responses (P20) to a fresh
+//! Run with `cargo bench --bench identity`. The same signed-JSON benchmarks run beside ruma-signatures
+//! in `interop/ruma` (`cd interop/ruma && cargo bench`), a crate of its own because ruma-signatures
+//! would change ed25519-dalek's features in safemeet's own test builds.
+//! `verify-device-keys/safemeet` parses matrix-rust-sdk's device-keys object (P16), builds its
+//! canonical signing input and verifies the Ed25519 signature. `sign-device-keys/safemeet` parses the
+//! unsigned object, signs it and writes the signed JSON text. `keys-query-trust/safemeet` applies rust-sdk's `@me` and `@dan` responses (P20) to a fresh
 //! store, trusts our identity with the private master key and evaluates the user and both devices.
 #![allow(
     missing_docs,
@@ -39,14 +38,6 @@ fn verify(c: &mut Criterion) {
             signed::verify(&o, USER, KEY_ID, &key).unwrap();
         });
     });
-    let map: ruma_signatures::PublicKeyMap =
-        serde_json::from_value(serde_json::json!({ USER: { KEY_ID: DEVICE_KEY } })).unwrap();
-    g.bench_function("ruma-signatures", |b| {
-        b.iter(|| {
-            let o = serde_json::from_str(black_box(DEVICE)).unwrap();
-            ruma_signatures::verify_json(&map, &o).unwrap();
-        });
-    });
     g.finish();
 }
 
@@ -64,19 +55,6 @@ fn sign(c: &mut Criterion) {
             };
             signed::sign(&mut o, USER, "ed25519:SSK", &ours).unwrap();
             black_box(Value::Object(o).to_canonical())
-        });
-    });
-    let mut der = vec![
-        0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04,
-        0x20,
-    ];
-    der.extend_from_slice(&seed);
-    let theirs = ruma_signatures::Ed25519KeyPair::from_der(&der, "SSK".into()).unwrap();
-    g.bench_function("ruma-signatures", |b| {
-        b.iter(|| {
-            let mut o = serde_json::from_str(black_box(&text)).unwrap();
-            ruma_signatures::sign_json(USER, &theirs, &mut o).unwrap();
-            black_box(serde_json::to_string(&o).unwrap())
         });
     });
     g.finish();

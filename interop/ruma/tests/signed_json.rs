@@ -1,7 +1,6 @@
-//! Signed JSON against ruma-signatures 0.22.1 (a dev-dependency), both ways: objects we sign verify with
+//! Signed JSON against ruma-signatures 0.22.1 (a dev-dependency of this test-only crate), both ways: objects we sign verify with
 //! ruma's `verify_json`, and objects ruma's `sign_json` signs verify with ours, for random keys and
 //! objects (device keys, cross-signing keys, nested values, `unsigned` members).
-#![cfg(feature = "alloc")]
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
