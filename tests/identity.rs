@@ -1061,3 +1061,22 @@ fn limits_are_enforced() {
         IdentityError::InvalidIdentifier
     );
 }
+
+#[test]
+fn item6_own_reset_turns_a_verification_violation_into_a_pin_violation() {
+    let mut rng = ChaCha20Rng::seed_from_u64(19);
+    let (mut alice, mut bob) = alice_and_bob(&mut rng);
+    bob_verifies_alice(&mut rng, &alice, &mut bob);
+    reset_alice(&mut rng, &mut alice);
+    bob.store.receive_keys_query(&public_view(&alice)).unwrap();
+    assert_eq!(
+        bob.store.user_status(ALICE),
+        IdentityStatus::VerificationViolation
+    );
+    // Bob resets his own identity: his old verification of Alice is dropped, so sending is no
+    // longer blocked, but Alice's unacknowledged new identity is still shown.
+    let phone = &bob.devices[0].0;
+    bob.store.reset_identity(&mut rng, phone).unwrap();
+    assert_eq!(bob.store.user_status(ALICE), IdentityStatus::PinViolation);
+    assert_eq!(bob.store.check_send(ALICE), Ok(()));
+}

@@ -700,9 +700,9 @@ impl IdentityStore {
     }
 
     /// Resets our identity: new master, self-signing and user-signing keys. Our previous
-    /// verifications of other users are dropped (their verified flags are cleared and their current
-    /// identities pinned, so no violation is raised), this device is signed by the new self-signing
-    /// key and the master key by this device. Returns the new private keys (to be stored in secret
+    /// verifications of other users are dropped: their verified flags are cleared, so no verification
+    /// violation is raised for them (a pending pin violation stays). This device is signed by the new
+    /// self-signing key and the master key by this device. Returns the new private keys (to be stored in secret
     /// storage) and the requests to upload.
     ///
     /// # Errors
@@ -729,7 +729,6 @@ impl IdentityStore {
         for (user, entry) in &mut self.users {
             if *user != own_user {
                 entry.was_verified = false;
-                entry.pinned = entry.identity.as_ref().map(|i| i.master_key().public_key());
             }
         }
         let entry = self.users.entry(own_user).or_default();
