@@ -202,13 +202,14 @@ fn main() -> Result<(), Error> {
     chapter_olm(&mut rng)?;
     chapter_verification(&mut rng)?;
     chapter_room(&mut rng)?;
+    chapter_identity(&mut rng)?;
     chapter_signal(&mut rng, &alice_phone)?;
 
     chapter("Still to come");
     println!(
-        "  Later chapters arrive with the layers they show: cross-signing and identity resets, and"
+        "  Later chapters arrive with the layers they show: recovering everything on a new laptop"
     );
-    println!("  recovering everything on a new laptop with the recovery key.");
+    println!("  with the recovery key.");
     Ok(())
 }
 
@@ -772,5 +773,294 @@ fn chapter_signal(rng: &mut ChaCha20Rng, alice_phone: &Device) -> Result<(), Err
         "  genuine: {:?}",
         String::from_utf8_lossy(&to_alice.decrypt(kind, &message)?)
     );
+    Ok(())
+}
+
+/// Runs a whole SAS verification between two devices whose users compare matching emoji; returns what
+/// each side proved about the other (`None` if the flow did not finish).
+fn sas_verify(
+    rng: &mut ChaCha20Rng,
+    x: safemeet::verification::flow::DeviceInfo,
+    y: safemeet::verification::flow::DeviceInfo,
+    transaction: &str,
+) -> Option<(
+    safemeet::verification::VerifiedKeys,
+    safemeet::verification::VerifiedKeys,
+)> {
+    use safemeet::verification::flow::Verification;
+    let now = 1_790_000_100_000;
+    let quiet = |x: &mut Verification, y: &mut Verification, first: Vec<_>| {
+        let (mut to_y, mut to_x): (Vec<safemeet::verification::flow::Outgoing>, Vec<_>) =
+            (first, Vec::new());
+        while !to_y.is_empty() || !to_x.is_empty() {
+            for e in core::mem::take(&mut to_y) {
+                to_x.extend(y.receive(e.event_type.name(), &e.content_json(), now));
+            }
+            for e in core::mem::take(&mut to_x) {
+                to_y.extend(x.receive(e.event_type.name(), &e.content_json(), now));
+            }
+        }
+    };
+    let (mut a, request) = Verification::request(rng, x.clone(), y.clone(), transaction, now);
+    let mut b = Verification::from_request(rng, y, x, &request.content_json(), now).ok()?;
+    let ready = b.accept_request(now).into_iter().collect();
+    quiet(&mut b, &mut a, ready);
+    let start = a.start_sas(now).into_iter().collect();
+    quiet(&mut a, &mut b, start);
+    println!(
+        "    the emoji match on both screens: {}",
+        a.emoji() == b.emoji()
+    );
+    let macs = a.confirm(now);
+    quiet(&mut a, &mut b, macs);
+    let macs = b.confirm(now);
+    quiet(&mut b, &mut a, macs);
+    Some((a.verified_keys()?, b.verified_keys()?))
+}
+
+/// Chapter 6: cross-signing. Alice signs her laptop from her phone, Bob verifies Alice once for all
+/// her devices, then Alice resets her identity and Bob's phone raises the alarm.
+fn chapter_identity(rng: &mut ChaCha20Rng) -> Result<(), Error> {
+    use safemeet::codec::json::{Object, Value};
+    use safemeet::identity::{DeviceKeys, IdentityStatus, IdentityStore, UserIdentity, Verified};
+    use safemeet::verification::flow::DeviceInfo;
+
+    /// What the server answers to a `/keys/query` for these identities and devices.
+    fn server_view(
+        identities: &[(&UserIdentity, bool)],
+        devices: &[&Verified<DeviceKeys>],
+    ) -> Value {
+        let mut response = Object::new();
+        let mut put = |field: &str, user: &str, v: Value| {
+            let entry = response
+                .entry(field.into())
+                .or_insert_with(|| Value::Object(Object::new()));
+            if let Value::Object(m) = entry {
+                m.insert(user.into(), v);
+            }
+        };
+        for (identity, with_usk) in identities {
+            put(
+                "master_keys",
+                identity.user_id(),
+                identity.master_key().to_json(),
+            );
+            put(
+                "self_signing_keys",
+                identity.user_id(),
+                identity.self_signing_key().to_json(),
+            );
+            if let (true, Some(usk)) = (with_usk, identity.user_signing_key()) {
+                put("user_signing_keys", identity.user_id(), usk.to_json());
+            }
+        }
+        let mut by_user = Object::new();
+        for d in devices {
+            if let Value::Object(m) = by_user
+                .entry(d.user_id().into())
+                .or_insert_with(|| Value::Object(Object::new()))
+            {
+                m.insert(d.device_id().into(), d.to_json());
+            }
+        }
+        response.insert("device_keys".into(), Value::Object(by_user));
+        Value::Object(response)
+    }
+
+    const ALICE: &str = "@alice:example.org";
+    const BOB: &str = "@bob:example.org";
+    chapter("Chapter 6: cross-signing, and what happens when an identity is reset");
+    let alice_phone = olm::Account::<8>::new(rng);
+    let alice_laptop = olm::Account::<8>::new(rng);
+    let bob_phone = olm::Account::<8>::new(rng);
+
+    step(
+        "Alice creates her cross-signing identity on her phone: a master key that signs a self-signing key (for her devices) and a user-signing key (for other people).",
+    );
+    let mut phone = IdentityStore::new(ALICE, "ALICEPHONE")?;
+    let (alice_keys, requests) = phone.reset_identity(rng, &alice_phone)?;
+    let alice_identity = phone
+        .own_identity()
+        .cloned()
+        .ok_or(safemeet::IdentityError::UnknownUser)?;
+    println!("  master key:       {}", alice_identity.master_key().name());
+    println!(
+        "  self-signing key: {}",
+        alice_identity.self_signing_key().name()
+    );
+    println!(
+        "  uploaded to the server: {}",
+        requests
+            .device_signing_upload
+            .as_object()
+            .map(|o| o.keys().cloned().collect::<Vec<_>>().join(", "))
+            .unwrap_or_default()
+    );
+    let phone_keys = phone
+        .device(ALICE, "ALICEPHONE")
+        .cloned()
+        .ok_or(safemeet::IdentityError::UnknownDevice)?;
+    let laptop_keys = DeviceKeys::from_account(ALICE, "ALICELAPTOP", &alice_laptop)?;
+
+    step(
+        "The laptop sees Alice's identity on the server, but does not trust it yet: the server could have made it up.",
+    );
+    let mut laptop = IdentityStore::new(ALICE, "ALICELAPTOP")?;
+    laptop.receive_keys_query(&server_view(
+        &[(&alice_identity, true)],
+        &[&phone_keys, &laptop_keys],
+    ))?;
+    phone.receive_keys_query(&server_view(
+        &[(&alice_identity, true)],
+        &[&phone_keys, &laptop_keys],
+    ))?;
+    println!(
+        "  laptop trusts Alice's identity: {}",
+        laptop.is_own_identity_trusted()
+    );
+
+    step("Phone and laptop verify each other with emoji. The phone MACs Alice's master key too.");
+    let master = alice_identity.master_key().public_key();
+    let (phone_saw, laptop_saw) = sas_verify(
+        rng,
+        DeviceInfo::new(ALICE, "ALICEPHONE", phone_keys.ed25519_key(), Some(master)),
+        DeviceInfo::new(
+            ALICE,
+            "ALICELAPTOP",
+            laptop_keys.ed25519_key(),
+            Some(master),
+        ),
+        "tour-xs-1",
+    )
+    .ok_or(safemeet::VerificationError::Authentication)?;
+    let upload = phone.verify_own_device(&alice_keys, "ALICELAPTOP", Some(&phone_saw))?;
+    laptop.trust_own_identity(&laptop_saw)?;
+    let laptop_keys = phone
+        .device(ALICE, "ALICELAPTOP")
+        .cloned()
+        .ok_or(safemeet::IdentityError::UnknownDevice)?;
+    println!(
+        "  the phone's self-signing key signed the laptop; /keys/signatures/upload: {} bytes",
+        upload.to_canonical().len()
+    );
+    laptop.receive_keys_query(&server_view(
+        &[(&alice_identity, true)],
+        &[&phone_keys, &laptop_keys],
+    ))?;
+    println!(
+        "  laptop trusts Alice's identity: {}",
+        laptop.is_own_identity_trusted()
+    );
+    println!(
+        "  laptop sees the laptop as:  {:?}",
+        laptop.device_trust(ALICE, "ALICELAPTOP")
+    );
+
+    step(
+        "Bob's phone makes its own identity, and sees Alice's for the first time: it pins her master key.",
+    );
+    let mut bob = IdentityStore::new(BOB, "BOBPHONE")?;
+    let (bob_keys, _) = bob.reset_identity(rng, &bob_phone)?;
+    let events = bob.receive_keys_query(&server_view(
+        &[(&alice_identity, false)],
+        &[&phone_keys, &laptop_keys],
+    ))?;
+    println!("  events: {events:?}");
+    println!(
+        "  Alice is {:?}; her laptop is {:?}",
+        bob.user_status(ALICE),
+        bob.device_trust(ALICE, "ALICELAPTOP")
+    );
+
+    step(
+        "Bob verifies Alice once, with emoji between his phone and hers. His user-signing key signs her master key, and every device she cross-signed is trusted.",
+    );
+    let bob_identity = bob
+        .own_identity()
+        .cloned()
+        .ok_or(safemeet::IdentityError::UnknownUser)?;
+    let (bob_saw, _) = sas_verify(
+        rng,
+        DeviceInfo::new(
+            BOB,
+            "BOBPHONE",
+            bob_phone.ed25519_key(),
+            Some(bob_identity.master_key().public_key()),
+        ),
+        DeviceInfo::new(ALICE, "ALICEPHONE", phone_keys.ed25519_key(), Some(master)),
+        "tour-xs-2",
+    )
+    .ok_or(safemeet::VerificationError::Authentication)?;
+    bob.verify_user(&bob_keys, ALICE, &bob_saw)?;
+    println!(
+        "  Alice is {:?}; her laptop is {:?}",
+        bob.user_status(ALICE),
+        bob.device_trust(ALICE, "ALICELAPTOP")
+    );
+    println!("  Bob may send to Alice: {}", bob.check_send(ALICE).is_ok());
+
+    step("Later Alice loses both devices and resets her identity from a new phone.");
+    let new_phone = olm::Account::<8>::new(rng);
+    let mut fresh = IdentityStore::new(ALICE, "ALICENEWPHONE")?;
+    let _ = fresh.reset_identity(rng, &new_phone)?;
+    let new_identity = fresh
+        .own_identity()
+        .cloned()
+        .ok_or(safemeet::IdentityError::UnknownUser)?;
+    let new_phone_keys = fresh
+        .device(ALICE, "ALICENEWPHONE")
+        .cloned()
+        .ok_or(safemeet::IdentityError::UnknownDevice)?;
+    let events =
+        bob.receive_keys_query(&server_view(&[(&new_identity, false)], &[&new_phone_keys]))?;
+    for e in &events {
+        if let safemeet::identity::IdentityEvent::Reset {
+            user_id,
+            previously_verified,
+        } = e
+        {
+            println!(
+                "  Bob's phone shows: \"{user_id}'s identity was reset\" (Bob had verified it: {previously_verified})"
+            );
+        }
+    }
+    println!("  Alice is {:?}", bob.user_status(ALICE));
+    println!("  Bob may send to Alice: {:?}", bob.check_send(ALICE));
+    assert_eq!(
+        bob.user_status(ALICE),
+        IdentityStatus::VerificationViolation
+    );
+    println!(
+        "  (a server that swapped Alice's keys would look exactly like this: it is never shown as verified)"
+    );
+
+    step(
+        "Bob calls Alice and they compare emoji again, her new phone with his. Bob's phone signs her new master key and sending is unblocked.",
+    );
+    let new_master = new_identity.master_key().public_key();
+    let (bob_saw, _) = sas_verify(
+        rng,
+        DeviceInfo::new(
+            BOB,
+            "BOBPHONE",
+            bob_phone.ed25519_key(),
+            Some(bob_identity.master_key().public_key()),
+        ),
+        DeviceInfo::new(
+            ALICE,
+            "ALICENEWPHONE",
+            new_phone_keys.ed25519_key(),
+            Some(new_master),
+        ),
+        "tour-xs-3",
+    )
+    .ok_or(safemeet::VerificationError::Authentication)?;
+    bob.verify_user(&bob_keys, ALICE, &bob_saw)?;
+    println!(
+        "  Alice is {:?}; Bob may send to Alice: {}",
+        bob.user_status(ALICE),
+        bob.check_send(ALICE).is_ok()
+    );
+    assert!(bob.check_send(ALICE).is_ok());
     Ok(())
 }

@@ -528,6 +528,75 @@ impl fmt::Display for SignalError {
 }
 
 impl core::error::Error for SignalError {}
+/// Errors from the `identity` layer (cross-signing keys, device keys, trust). They describe shapes and
+/// failed checks, never keys or identifiers.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum IdentityError {
+    /// A key object or response does not have the expected JSON shape.
+    Malformed,
+    /// A cross-signing key's `usage` is not exactly its role's (check K1).
+    WrongUsage,
+    /// A key id does not name its key (`ed25519:<key>` for cross-signing keys, the device id for
+    /// device keys), or an object is published under another id than its own.
+    KeyIdMismatch,
+    /// A key is not unpadded base64 of a valid Ed25519 or Curve25519 public key.
+    InvalidKey,
+    /// A user id or device id is empty or longer than [`crate::limits::MAX_IDENTITY_ID_LEN`].
+    InvalidIdentifier,
+    /// Keys of one user are published for, or signed by, another (checks K2, K3).
+    UserIdMismatch,
+    /// An expected signature is absent.
+    MissingSignature,
+    /// A signature did not verify. Deliberately says nothing more.
+    InvalidSignature,
+    /// A device failed its checks (check K4) and was ignored.
+    InvalidDevice,
+    /// A device id equals one of its user's cross-signing key names (check K5; Albrecht et al.,
+    /// IEEE S&P 2023).
+    AmbiguousKeyId,
+    /// More signatures, devices or users than [`crate::limits`] allows.
+    TooLarge,
+    /// No identity is known for the user.
+    UnknownUser,
+    /// No such device.
+    UnknownDevice,
+    /// The private key needed for this operation is not held.
+    MissingPrivateKey,
+    /// A key proven by a verification, or a private key held, is not the published one.
+    KeyMismatch,
+    /// The operation needs our own identity to be trusted first (rule T0).
+    OwnIdentityNotTrusted,
+    /// A verified user's identity changed: sending is blocked until they are verified again or the
+    /// verification is withdrawn (rule P3).
+    VerificationViolation,
+}
+
+impl fmt::Display for IdentityError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Malformed => "malformed key object",
+            Self::WrongUsage => "cross-signing key has the wrong usage",
+            Self::KeyIdMismatch => "key id does not match its key",
+            Self::InvalidKey => "invalid public key",
+            Self::InvalidIdentifier => "invalid identifier",
+            Self::UserIdMismatch => "keys belong to another user",
+            Self::MissingSignature => "missing signature",
+            Self::InvalidSignature => "invalid signature",
+            Self::InvalidDevice => "invalid device keys",
+            Self::AmbiguousKeyId => "device id equals a cross-signing key id",
+            Self::TooLarge => "too many signatures, devices or users",
+            Self::UnknownUser => "unknown user identity",
+            Self::UnknownDevice => "unknown device",
+            Self::MissingPrivateKey => "private key not held",
+            Self::KeyMismatch => "key does not match the published key",
+            Self::OwnIdentityNotTrusted => "own identity not trusted",
+            Self::VerificationViolation => "verified user's identity changed",
+        })
+    }
+}
+
+impl core::error::Error for IdentityError {}
 
 /// The root error: every layer's error, gathered.
 #[non_exhaustive]
@@ -557,6 +626,8 @@ pub enum Error {
     Qr(QrError),
     /// An error from the classic Signal profile.
     Signal(SignalError),
+    /// An error from the identity layer.
+    Identity(IdentityError),
 }
 
 impl fmt::Display for Error {
@@ -574,6 +645,7 @@ impl fmt::Display for Error {
             Self::Verification(e) => write!(f, "verification: {e}"),
             Self::Qr(e) => write!(f, "qr: {e}"),
             Self::Signal(e) => write!(f, "signal: {e}"),
+            Self::Identity(e) => write!(f, "identity: {e}"),
         }
     }
 }
@@ -593,6 +665,7 @@ impl core::error::Error for Error {
             Self::Verification(e) => Some(e),
             Self::Qr(e) => Some(e),
             Self::Signal(e) => Some(e),
+            Self::Identity(e) => Some(e),
         }
     }
 }
@@ -666,5 +739,11 @@ impl From<GroupError> for Error {
 impl From<SignalError> for Error {
     fn from(e: SignalError) -> Self {
         Self::Signal(e)
+    }
+}
+
+impl From<IdentityError> for Error {
+    fn from(e: IdentityError) -> Self {
+        Self::Identity(e)
     }
 }

@@ -20,6 +20,8 @@ extern crate std;
 pub mod codec;
 pub mod error;
 pub mod group;
+#[cfg(feature = "alloc")]
+pub mod identity;
 pub mod limits;
 pub mod megolm;
 pub mod olm;
@@ -31,6 +33,7 @@ pub mod signal;
 pub mod verification;
 pub mod x3dh;
 
+pub use error::IdentityError;
 pub use error::{
     CodecError, CryptoError, Error, GroupError, JsonError, OlmError, PickleError, QrError,
     RatchetError, SessionError, SignalError, VerificationError, X3dhError,

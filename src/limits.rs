@@ -148,3 +148,24 @@ pub const SIGNAL_MAX_ONE_TIME_PREKEYS: usize = 100;
 /// The largest registration id generated: libsignal-protocol-java's `KeyHelper` draws from
 /// `1..=16380`, 14 bits (npm `libsignal` masks 16 random bits to 14). Received ids are any `u32`.
 pub const SIGNAL_MAX_REGISTRATION_ID: u32 = 16380;
+/// The longest user id or device id the identity layer accepts, in bytes. Matrix user ids are at most
+/// 255 bytes (Appendices, "User Identifiers"); device ids have no spec limit.
+pub const MAX_IDENTITY_ID_LEN: usize = 255;
+
+/// The most signatures one signed JSON object (a device or cross-signing key) may carry, counted over
+/// all signers. A device has its own and its self-signing key's; a master key its own, a device's and
+/// one per user-signing key of the few users who may see it. matrix-rust-sdk sets no limit; this bounds
+/// the work one object can cause.
+pub const MAX_SIGNATURES_PER_OBJECT: usize = 32;
+
+/// The most devices one user may have in the identity store. A `/keys/query` entry with more is
+/// refused. Neither rust-sdk nor Synapse limit this; users with more than a few hundred devices are
+/// rare, and each costs about 1 KB.
+pub const MAX_DEVICES_PER_USER: usize = 1024;
+
+/// The most users whose identities one identity store tracks (and pins). A pin is never evicted, since
+/// forgetting one would let a later reset pass unnoticed; a new user past this limit is refused.
+pub const MAX_TRACKED_USERS: usize = 16_384;
+
+/// The most devices verified locally (by SAS or QR with the device itself) that an identity store keeps.
+pub const MAX_LOCALLY_VERIFIED_DEVICES: usize = 4096;

@@ -45,6 +45,10 @@ pub(crate) enum Kind {
     NativeGroupInbound = 0x08,
     SignalSession = 0x09,
     SignalAccount = 0x0A,
+    #[cfg(feature = "alloc")]
+    IdentityStore = 0x0C,
+    #[cfg(feature = "alloc")]
+    CrossSigningSecrets = 0x0D,
 }
 
 /// A type with a pickled form.
@@ -202,6 +206,8 @@ macro_rules! pickle_api {
 }
 
 mod group;
+#[cfg(feature = "alloc")]
+mod identity;
 mod native;
 mod olm;
 mod signal;

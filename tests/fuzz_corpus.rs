@@ -222,3 +222,27 @@ fn signal_decrypt_seeds_are_the_fixtures_messages() {
         );
     }
 }
+
+#[cfg(feature = "alloc")]
+#[test]
+fn identity_keys_corpus() {
+    replay("identity_keys", safemeet::identity::fuzz_checks::check_keys);
+}
+
+#[cfg(feature = "alloc")]
+#[test]
+fn identity_query_corpus() {
+    replay(
+        "identity_query",
+        safemeet::identity::fuzz_checks::check_keys_query,
+    );
+}
+
+#[cfg(feature = "alloc")]
+#[test]
+fn identity_canonical_corpus() {
+    replay(
+        "identity_canonical",
+        safemeet::identity::fuzz_checks::check_canonical,
+    );
+}
