@@ -76,6 +76,13 @@ pub const OLM_PUBLISH_ONE_TIME_KEYS: usize = OLM_MAX_ONE_TIME_KEYS / 2;
 /// (Client-Server API, "Size limits"), so no event content we must read is longer.
 pub const MAX_JSON_LEN: usize = 65_536;
 
+/// The longest API response `codec::json::parse_response` parses, in bytes. Responses are not events and
+/// have no size limit in the specification: a `/keys/query` answer for a large room carries every
+/// member's device keys (about 800 bytes a device) and cross-signing keys, some 10 MB for a thousand
+/// members with ten devices each. 16 MiB keeps that while bounding the memory a hostile server can
+/// make a client spend (the parsed tree is a small constant multiple of the text).
+pub const MAX_JSON_RESPONSE_LEN: usize = 16 << 20;
+
 /// How deeply JSON arrays and objects may nest. The parser recurses once per level, so this bounds its
 /// stack use; the deepest structure Matrix E2EE reads (signatures inside cross-signing keys) has four
 /// levels.

@@ -1080,3 +1080,32 @@ fn item6_own_reset_turns_a_verification_violation_into_a_pin_violation() {
     assert_eq!(bob.store.user_status(ALICE), IdentityStatus::PinViolation);
     assert_eq!(bob.store.check_send(ALICE), Ok(()));
 }
+
+/// A `/keys/query` response for a large room is longer than any event: it parses with
+/// `parse_response`, not the event-sized `parse`, and every member in it is pinned.
+#[test]
+fn a_keys_query_response_larger_than_an_event_is_read() {
+    use safemeet::codec::json;
+    use safemeet::{JsonError, limits::MAX_JSON_LEN};
+
+    let mut rng = ChaCha20Rng::from_seed([41; 32]);
+    let mut bob = user(&mut rng, BOB, &["BOBPHONE"]);
+    let members: Vec<User> = (0..40)
+        .map(|i| {
+            let id = format!("@member{i}:example.org");
+            user(&mut rng, &id, &["PHONE", "LAPTOP", "TABLET"])
+        })
+        .collect();
+    let body = merge(&members.iter().map(public_view).collect::<Vec<_>>()).to_canonical();
+    assert!(body.len() > MAX_JSON_LEN, "{} bytes", body.len());
+
+    assert_eq!(json::parse(body.as_bytes()), Err(JsonError::TooLarge));
+    let response = json::parse_response(body.as_bytes()).unwrap();
+    let events = bob.store.receive_keys_query(&response).unwrap();
+    assert_eq!(events.len(), members.len());
+    for member in &members {
+        let id = member.identity.user_id();
+        assert!(events.contains(&IdentityEvent::Pinned { user_id: id.into() }));
+        assert_eq!(bob.store.devices(id).count(), 3);
+    }
+}

@@ -27,7 +27,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 pub use crate::error::JsonError;
-use crate::limits::{MAX_JSON_DEPTH, MAX_JSON_LEN};
+use crate::limits::{MAX_JSON_DEPTH, MAX_JSON_LEN, MAX_JSON_RESPONSE_LEN};
 
 /// The largest magnitude of an integer that canonical JSON allows: `2^53 - 1`.
 pub const MAX_SAFE_INTEGER: i64 = (1 << 53) - 1;
@@ -155,12 +155,26 @@ impl From<Vec<Self>> for Value {
     }
 }
 
-/// Parses exactly one JSON text (surrounding whitespace allowed) into a [`Value`].
+/// Parses exactly one JSON text (surrounding whitespace allowed) into a [`Value`]: an event's content,
+/// at most [`MAX_JSON_LEN`] bytes.
 ///
 /// # Errors
 /// A [`JsonError`] naming the first problem found; see the module documentation.
 pub fn parse(input: &[u8]) -> Result<Value, JsonError> {
-    if input.len() > MAX_JSON_LEN {
+    parse_with_limit(input, MAX_JSON_LEN)
+}
+
+/// [`parse`] for an API response, such as `/keys/query`, which is not an event and may be far longer
+/// than one: at most [`MAX_JSON_RESPONSE_LEN`] bytes. Nesting is bounded as for [`parse`].
+///
+/// # Errors
+/// As [`parse`].
+pub fn parse_response(input: &[u8]) -> Result<Value, JsonError> {
+    parse_with_limit(input, MAX_JSON_RESPONSE_LEN)
+}
+
+fn parse_with_limit(input: &[u8], max_len: usize) -> Result<Value, JsonError> {
+    if input.len() > max_len {
         return Err(JsonError::TooLarge);
     }
     let text = core::str::from_utf8(input).map_err(|_| JsonError::InvalidUtf8)?;

@@ -191,6 +191,9 @@ impl IdentityStore {
     /// `user_signing_keys`) and returns what the application should be told. Our own user's keys
     /// are applied first, because everyone else's trust depends on them.
     ///
+    /// Parse the response body with [`crate::codec::json::parse_response`]: a response for a large
+    /// room is far longer than the event-sized texts [`crate::codec::json::parse`] takes.
+    ///
     /// # Errors
     /// [`IdentityError::Malformed`] when the response itself is not an object of objects; problems
     /// with one user's keys are [`IdentityEvent::Rejected`] events instead.
