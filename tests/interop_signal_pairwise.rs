@@ -53,7 +53,7 @@ impl Peer {
             .current_dir(&dir)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(Stdio::inherit())
             .spawn()
             .expect("cannot run `node` (needed for the signal interop tests)");
         let stdin = child.stdin.take().unwrap();
