@@ -43,6 +43,8 @@ pub(crate) enum Kind {
     MegolmInbound = 0x06,
     NativeGroupOutbound = 0x07,
     NativeGroupInbound = 0x08,
+    SignalSenderKeyOutbound = 0x0B,
+    SignalSenderKeyRecord = 0x0E,
 }
 
 /// A type with a pickled form.
@@ -202,3 +204,4 @@ macro_rules! pickle_api {
 mod group;
 mod native;
 mod olm;
+mod signal_group;

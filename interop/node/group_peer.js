@@ -134,7 +134,10 @@ async function main() {
       process.stdout.write(JSON.stringify({ error: `bad request: ${e.message}` }) + '\n');
       continue;
     }
-    if (req.op === 'quit') break;
+    if (req.op === 'quit') {
+      rl.close();
+      process.exit(0);
+    }
     let res;
     try {
       res = await handle(req);
@@ -145,7 +148,7 @@ async function main() {
   }
 }
 
-main().catch((e) => {
+main().then(() => process.exit(0)).catch((e) => {
   process.stderr.write(`group_peer: ${e.stack || e}\n`);
   process.exit(1);
 });

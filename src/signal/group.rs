@@ -78,6 +78,7 @@ pub use crate::limits::{
     SIGNAL_SENDER_KEY_MAX_MESSAGE_KEYS, SIGNAL_SENDER_KEY_MAX_STATES,
 };
 pub use outbound::OutboundSenderKey;
+pub(crate) use record::ReceiverState;
 pub use record::{Decrypted, SenderKeyRecord};
 pub use wire::{
     CHAIN_KEY_LEN, DISTRIBUTION_ID_LEN, DistributionId, SIGNATURE_LEN,
