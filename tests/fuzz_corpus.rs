@@ -181,3 +181,12 @@ fn verification_flow_corpus() {
         }
     ));
 }
+
+#[cfg(feature = "alloc")]
+#[test]
+fn signal_sender_key_corpus() {
+    replay(
+        "signal_sender_key",
+        safemeet::signal::group::fuzz_checks::check_sender_key,
+    );
+}

@@ -8,8 +8,8 @@
 //!   functions agree, and a decoded distribution message builds a record that holds its chain.
 //! - [`check_decrypt_with`]: the input as a message (raw, or as edits to a genuine message, optionally
 //!   re-signed with the real signing key so that the chain walk and the padding check are reached)
-//!   to a fixed record; only genuine messages may decrypt, and a failure must leave the record
-//!   exactly as it was. A distribution message for another distribution id changes nothing either.
+//!   to a fixed record; without the signing key only genuine messages may decrypt, and a failure must
+//!   leave the record exactly as it was. A distribution message for another distribution id changes nothing either.
 
 use alloc::vec::Vec;
 
@@ -126,15 +126,16 @@ pub fn check_decrypt(data: &[u8]) {
 
 /// Builds a candidate from `data`: a mode byte, then either the raw message or edits
 /// `(position, xor)` to genuine message `k`, re-signed with the real key in mode 2.
-fn candidate(data: &[u8], fixture: &DecryptFixture) -> Vec<u8> {
+/// Also says whether the candidate was re-signed.
+fn candidate(data: &[u8], fixture: &DecryptFixture) -> (Vec<u8>, bool) {
     let Some((&mode, rest)) = data.split_first() else {
-        return Vec::new();
+        return (Vec::new(), false);
     };
     match mode % 3 {
-        0 => rest.to_vec(),
+        0 => (rest.to_vec(), false),
         m => {
             let Some((&k, edits)) = rest.split_first() else {
-                return Vec::new();
+                return (Vec::new(), false);
             };
             let genuine = &fixture.messages;
             let mut msg = genuine[usize::from(k) % genuine.len()].0.clone();
@@ -156,28 +157,41 @@ fn candidate(data: &[u8], fixture: &DecryptFixture) -> Vec<u8> {
                 let key = Curve25519SecretKey::from_bytes(&fixture.signing_secret);
                 let sig = xeddsa::sign_with_random(&key, &msg[..n], &[0; 64], Form::Libsignal);
                 msg[n..].copy_from_slice(sig.as_bytes());
+                return (msg, true);
             }
-            msg
+            (msg, false)
         }
     }
 }
 
-/// Decryption checks: the candidate built from `data` is offered to the fixture's record. Only a
-/// genuine message may decrypt (to its plaintext and iteration); a failure must leave the record
-/// exactly as it was. A fixture in which something decrypted is rebuilt.
+/// Decryption checks: the candidate built from `data` is offered to the fixture's record. Without
+/// the signing key only a genuine message may decrypt (to its plaintext and iteration). A candidate
+/// re-signed with the sender's key *is* the sender's message (sender keys authenticate by signature
+/// alone, and CBC is malleable), so it may decrypt too, at the iteration it names. A failure must
+/// leave the record exactly as it was. A fixture in which something decrypted is rebuilt.
 pub fn check_decrypt_with(fixture: &mut DecryptFixture, data: &[u8]) {
     let before = fixture.record.digest();
-    let msg = candidate(data, fixture);
+    let (msg, resigned) = candidate(data, fixture);
     let mut out = alloc::vec![0u8; msg.len()];
     match fixture.record.decrypt_into(&msg, &mut out) {
         Ok(got) => {
-            let (_, pt, iteration) = fixture
-                .messages
-                .iter()
-                .find(|(m, _, _)| *m == msg)
-                .expect("only a genuine message may decrypt");
-            assert_eq!(&out[..got.plaintext_len], &pt[..]);
-            assert_eq!(got.iteration, *iteration);
+            match fixture.messages.iter().find(|(m, _, _)| *m == msg) {
+                Some((_, pt, iteration)) => {
+                    assert_eq!(&out[..got.plaintext_len], &pt[..]);
+                    assert_eq!(got.iteration, *iteration);
+                }
+                None => {
+                    assert!(resigned, "only a genuine or re-signed message may decrypt");
+                    let m = SenderKeyMessage::parse(&msg).unwrap();
+                    assert_eq!((got.chain_id, got.iteration), (m.chain_id(), m.iteration()));
+                    assert!(got.plaintext_len < m.ciphertext().len());
+                }
+            }
+            assert_ne!(
+                fixture.record.digest(),
+                before,
+                "a decrypt must use up its key"
+            );
             *fixture = DecryptFixture::new();
         }
         Err(_) => {
@@ -197,4 +211,11 @@ pub fn check_decrypt_with(fixture: &mut DecryptFixture, data: &[u8]) {
             assert_eq!(fixture.record.digest(), before);
         }
     }
+}
+
+/// Everything the `signal_sender_key` target checks, on a fresh fixture: [`check_decode`], then
+/// [`check_decrypt`].
+pub fn check_sender_key(data: &[u8]) {
+    check_decode(data);
+    check_decrypt(data);
 }
