@@ -390,7 +390,7 @@ fn both_sides_bound_the_forward_jump_at_25000() {
     let at_limit = alice.encrypt(&mut rng, b"at the limit").unwrap();
     let beyond = alice.encrypt(&mut rng, b"beyond").unwrap();
     peer.process_skdm("bob", "alice", &skdm);
-    let r = peer.decrypt("bob", "alice", &[beyond.clone()]);
+    let r = peer.decrypt("bob", "alice", core::slice::from_ref(&beyond));
     assert!(
         r[0].is_err(),
         "libsignal-client accepted a jump of {}",

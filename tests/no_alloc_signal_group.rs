@@ -14,7 +14,6 @@
 #[path = "common/no_alloc.rs"]
 mod no_alloc_check;
 
-use allocation_counter::measure;
 use no_alloc_check::no_alloc;
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
@@ -129,7 +128,7 @@ fn sender_key_core_calls_do_not_allocate() {
 fn the_counter_counts() {
     let mut rng = ChaCha20Rng::from_seed([8; 32]);
     let mut out = OutboundSenderKey::new(&mut rng, DistributionId::from_bytes([1; 16]));
-    let info = measure(|| {
+    let info = allocation_counter::measure(|| {
         std::hint::black_box(out.encrypt(&mut rng, b"hello").unwrap());
     });
     assert!(info.count_total >= 1);
