@@ -9,6 +9,5 @@
 //! Public keys travel as 33 bytes: the type byte [`keys::DJB_TYPE`] then the X25519 `u` coordinate
 //! ([`keys`]). Signatures are XEdDSA ([`crate::primitives::xeddsa`]).
 
-/// Signal sender keys (group messages) in current libsignal's layout.
 pub mod group;
 pub mod keys;
