@@ -17,7 +17,7 @@ use crate::Error;
 use crate::codec::{Reader, Writer};
 use crate::error::CodecError;
 use crate::limits::SIGNAL_SENDER_KEY_MAX_STATES;
-use crate::primitives::curve25519::{Curve25519PublicKey, Curve25519SecretKey};
+use crate::primitives::curve25519::Curve25519PublicKey;
 use crate::signal::group::{
     CHAIN_KEY_LEN, ChainKey, DistributionId, OutboundSenderKey, ReceiverState, SenderKeyRecord,
 };
@@ -62,12 +62,13 @@ impl Pickled for OutboundSenderKey {
         let distribution_id = DistributionId::from_bytes(r.read_array()?);
         let (chain_id, chain) = read_chain(r)?;
         let secret = Zeroizing::new(r.read_array::<32>()?);
-        Ok(Self {
+        Ok(Self::from_state(
             distribution_id,
             chain_id,
-            chain,
-            signing: Curve25519SecretKey::from_bytes(&secret),
-        })
+            chain.iteration,
+            &chain.key,
+            &secret,
+        ))
     }
 }
 

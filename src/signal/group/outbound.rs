@@ -25,6 +25,8 @@ pub struct OutboundSenderKey {
     pub(crate) chain_id: u32,
     pub(crate) chain: ChainKey,
     pub(crate) signing: Curve25519SecretKey,
+    /// The public half of `signing`, computed once.
+    pub(crate) signing_public: Curve25519PublicKey,
 }
 
 impl OutboundSenderKey {
@@ -40,6 +42,7 @@ impl OutboundSenderKey {
             distribution_id,
             chain_id,
             chain: ChainKey::new(&key, 0),
+            signing_public: signing.public_key(),
             signing,
         }
     }
@@ -63,7 +66,6 @@ impl OutboundSenderKey {
         )
     }
 
-    #[cfg(any(feature = "hazmat", feature = "alloc"))]
     pub(crate) fn from_state(
         distribution_id: DistributionId,
         chain_id: u32,
@@ -71,11 +73,13 @@ impl OutboundSenderKey {
         chain_key: &[u8; CHAIN_KEY_LEN],
         signing_secret: &[u8; 32],
     ) -> Self {
+        let signing = Curve25519SecretKey::from_bytes(signing_secret);
         Self {
             distribution_id,
             chain_id,
             chain: ChainKey::new(chain_key, iteration),
-            signing: Curve25519SecretKey::from_bytes(signing_secret),
+            signing_public: signing.public_key(),
+            signing,
         }
     }
 
@@ -95,8 +99,8 @@ impl OutboundSenderKey {
     }
 
     /// The public signing key.
-    pub fn signing_key(&self) -> Curve25519PublicKey {
-        self.signing.public_key()
+    pub const fn signing_key(&self) -> Curve25519PublicKey {
+        self.signing_public
     }
 
     /// The distribution message at the current iteration, for members who join now: they can read
@@ -107,7 +111,7 @@ impl OutboundSenderKey {
             chain_id: self.chain_id,
             iteration: self.chain.iteration,
             chain_key: self.chain.key,
-            signing_key: self.signing.public_key(),
+            signing_key: self.signing_public,
         }
     }
 
@@ -188,7 +192,7 @@ impl fmt::Debug for OutboundSenderKey {
             .field("distribution_id", &self.distribution_id)
             .field("chain_id", &self.chain_id)
             .field("iteration", &self.chain.iteration)
-            .field("signing_key", &self.signing.public_key())
+            .field("signing_key", &self.signing_public)
             .finish_non_exhaustive()
     }
 }

@@ -29,6 +29,17 @@ fn pair(seed: u64) -> (ChaCha20Rng, OutboundSenderKey, SenderKeyRecord<16>) {
     (r, out, rec)
 }
 
+/// A second sender with `sender`'s ids and signing key and the given chain.
+fn copy_of(sender: &OutboundSenderKey, chain: ChainKey) -> OutboundSenderKey {
+    OutboundSenderKey::from_state(
+        sender.distribution_id,
+        sender.chain_id,
+        chain.iteration,
+        &chain.key,
+        &sender.signing.to_bytes(),
+    )
+}
+
 fn err(e: impl Into<Error>) -> Result<Vec<u8>, Error> {
     Err(e.into())
 }
@@ -173,14 +184,7 @@ fn failures_change_nothing() {
 fn forward_jump_bound_is_exact() {
     let (mut r, out, rec0) = pair(5);
     let skdm = out.distribution_message();
-    let mut far = OutboundSenderKey {
-        distribution_id: out.distribution_id,
-        chain_id: out.chain_id,
-        chain: out.chain.duplicate(),
-        signing: crate::primitives::curve25519::Curve25519SecretKey::from_bytes(
-            &out.signing.to_bytes(),
-        ),
-    };
+    let mut far = copy_of(&out, out.chain.duplicate());
     for _ in 0..SIGNAL_SENDER_KEY_MAX_FORWARD_JUMP {
         far.chain.advance();
     }
@@ -245,26 +249,12 @@ fn states_are_bounded_and_replaced_as_libsignal_does() {
     let ids: Vec<_> = rec.chain_ids().collect();
     let expected: Vec<_> = senders[1..6].iter().rev().map(|s| s.chain_id()).collect();
     assert_eq!(ids, expected, "newest first, the oldest dropped");
-    let mut first = OutboundSenderKey {
-        distribution_id: senders[0].distribution_id,
-        chain_id: senders[0].chain_id,
-        chain: senders[0].chain.duplicate(),
-        signing: crate::primitives::curve25519::Curve25519SecretKey::from_bytes(
-            &senders[0].signing.to_bytes(),
-        ),
-    };
+    let mut first = copy_of(&senders[0], senders[0].chain.duplicate());
     let m = first.encrypt(&mut r, b"x").unwrap();
     assert_eq!(rec.decrypt(&m), err(SignalError::NoSenderKeyState));
 
     // Re-processing a known chain moves it to the front and does not rewind it.
-    let mut s1 = OutboundSenderKey {
-        distribution_id: senders[1].distribution_id,
-        chain_id: senders[1].chain_id,
-        chain: senders[1].chain.duplicate(),
-        signing: crate::primitives::curve25519::Curve25519SecretKey::from_bytes(
-            &senders[1].signing.to_bytes(),
-        ),
-    };
+    let mut s1 = copy_of(&senders[1], senders[1].chain.duplicate());
     let a = s1.encrypt(&mut r, b"a").unwrap();
     let b = s1.encrypt(&mut r, b"b").unwrap();
     assert_eq!(rec.decrypt(&b).unwrap(), b"b");
@@ -306,14 +296,7 @@ fn states_are_bounded_and_replaced_as_libsignal_does() {
 #[test]
 fn the_last_iteration_is_never_used() {
     let (mut r, out, _) = pair(8);
-    let mut last = OutboundSenderKey {
-        distribution_id: out.distribution_id,
-        chain_id: out.chain_id,
-        chain: ChainKey::new(&[3; 32], u32::MAX - 1),
-        signing: crate::primitives::curve25519::Curve25519SecretKey::from_bytes(
-            &out.signing.to_bytes(),
-        ),
-    };
+    let mut last = copy_of(&out, ChainKey::new(&[3; 32], u32::MAX - 1));
     let mut rec = SenderKeyRecord::<4>::from_distribution_message(&last.distribution_message());
     let m = last.encrypt(&mut r, b"penultimate").unwrap();
     assert_eq!(
