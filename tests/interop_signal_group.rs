@@ -8,6 +8,7 @@
 //!   and our messages read by `groupDecrypt`, in order, skipped and late; tampered copies and
 //!   duplicates refused by it too.
 //! - The forward-jump bound: both sides accept a jump of exactly 25,000 and refuse 25,001.
+//! - Chains: both sides keep five chains per (sender, distribution id) and drop the oldest.
 //! - XEdDSA: our signatures (libsignal form and the paper's) verified by `PublicKey.verify`, its
 //!   `PrivateKey.sign` verified by us, flipped bits refused by both.
 //!
@@ -499,4 +500,54 @@ fn xeddsa_signatures_verify_both_ways() {
     println!(
         "XEdDSA: {KEYS} keys each way, {checked} verifications agree (our libsignal-form sign bits {sign_bits:?}, theirs {their_bits:?})"
     );
+}
+
+#[test]
+fn both_sides_keep_five_chains_per_sender_and_distribution() {
+    let mut peer = Peer::start();
+    let mut rng = ChaCha20Rng::from_seed([0x55; 32]);
+    let id = DistributionId::random(&mut rng);
+
+    // Theirs to us: six sender keys of "alice" for one distribution id (each a fresh libsignal store,
+    // as after a device reset), all processed here in turn; the first is dropped.
+    let mut record: Box<SenderKeyRecord<64>> = Box::new(SenderKeyRecord::new(id));
+    let mut firsts = Vec::new();
+    for k in 0..6 {
+        let store = format!("alice-{k}");
+        let r = peer.ok(json!({"op": "create_skdm", "store": store, "sender": "alice", "distribution": id.to_string()}));
+        let skdm = SenderKeyDistributionMessage::decode(&hex(r["skdm"].as_str().unwrap())).unwrap();
+        record.process_distribution_message(&skdm).unwrap();
+        let r = peer.ok(json!({"op": "encrypt", "store": store, "sender": "alice", "distribution": id.to_string(), "plaintexts": [to_hex(format!("chain {k}").as_bytes())]}));
+        firsts.push(hex_list(&r["messages"]).remove(0));
+    }
+    assert_eq!(record.chain_ids().count(), 5);
+    assert_eq!(
+        record.decrypt(&firsts[0]),
+        Err(Error::Signal(SignalError::NoSenderKeyState))
+    );
+    for (k, m) in firsts.iter().enumerate().skip(1) {
+        assert_eq!(
+            record.decrypt(m).unwrap(),
+            format!("chain {k}").into_bytes()
+        );
+    }
+
+    // Ours to theirs: six of our sender keys for one distribution id; libsignal drops the first too.
+    let id = DistributionId::random(&mut rng);
+    let mut ours: Vec<OutboundSenderKey> = (0..6)
+        .map(|_| OutboundSenderKey::new(&mut rng, id))
+        .collect();
+    for s in &ours {
+        peer.process_skdm("bob", "alice", &s.distribution_message().to_bytes());
+    }
+    let msgs: Vec<Vec<u8>> = ours
+        .iter_mut()
+        .enumerate()
+        .map(|(k, s)| s.encrypt(&mut rng, format!("ours {k}").as_bytes()).unwrap())
+        .collect();
+    let results = peer.decrypt("bob", "alice", &msgs);
+    assert!(results[0].is_err(), "libsignal kept a sixth chain");
+    for (k, r) in results.iter().enumerate().skip(1) {
+        assert_eq!(r.as_ref().unwrap(), &format!("ours {k}").into_bytes());
+    }
 }
