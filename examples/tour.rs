@@ -202,6 +202,7 @@ fn main() -> Result<(), Error> {
     chapter_olm(&mut rng)?;
     chapter_verification(&mut rng)?;
     chapter_room(&mut rng)?;
+    chapter_signal(&mut rng, &alice_phone)?;
 
     chapter("Still to come");
     println!(
@@ -694,6 +695,82 @@ fn chapter_verification(rng: &mut ChaCha20Rng) -> Result<(), Error> {
     println!("  Alice's phone: {:?}", a.state());
     println!(
         "  (Mallory could not have fixed this: she must pick her keys before she sees the other side's.)"
+    );
+    Ok(())
+}
+
+/// Chapter 7: the same Alice talks to Carol, whose app speaks the classic Signal protocol.
+fn chapter_signal(rng: &mut ChaCha20Rng, alice_phone: &Device) -> Result<(), Error> {
+    use safemeet::signal::{self, keys::encode_public_key};
+
+    chapter("Chapter 7: Alice writes to Carol, who uses a classic Signal-protocol app");
+    // Both sides here are safemeet's `signal` profile. The interop tests
+    // (tests/interop_signal_pairwise.rs) prove the same bytes work with npm `libsignal`, the library of
+    // the WhatsApp-lineage clients, in both directions.
+
+    step("Carol's app publishes a bundle: identity key, signed prekey (XEdDSA), one-time prekey.");
+    let mut carol: signal::Account = signal::Account::new(rng);
+    carol.generate_one_time_pre_keys(rng, 10);
+    let (pre_key_id, _) = carol
+        .one_time_pre_keys()
+        .next()
+        .ok_or(CryptoError::InvalidKey)?;
+    let bundle = carol.bundle(Some(pre_key_id))?;
+    println!(
+        "  registration id {}, identity key {}…, signed prekey #{}",
+        bundle.registration_id,
+        &base64::encode(encode_public_key(&bundle.identity_key))[..12],
+        bundle.signed_pre_key_id
+    );
+
+    step("Alice's phone uses the identity key from chapter 1 as its Signal identity.");
+    let identity = Curve25519SecretKey::from_bytes(&alice_phone.curve25519.to_bytes());
+    let alice: signal::Account = signal::Account::from_identity_key(rng, identity);
+    assert_eq!(alice.identity_key(), alice_phone.curve25519.public_key());
+    println!(
+        "  same key as chapter 1: {}",
+        alice.identity_key() == alice_phone.curve25519.public_key()
+    );
+
+    step("She checks the signature, runs X3DH and sends a PreKeySignalMessage.");
+    let mut to_carol: signal::Session = alice.create_outbound_session(rng, &bundle)?;
+    let (kind, first) = to_carol.encrypt(rng, b"Hi Carol, it's Alice!")?;
+    println!(
+        "  {kind:?} message, {} bytes, version byte {:#04x}, carrying Alice's registration id {}",
+        first.len(),
+        first[0],
+        alice.registration_id()
+    );
+
+    step("Carol's app opens the session from it; her one-time prekey is used up.");
+    let (mut to_alice, plaintext): (signal::Session, _) = carol.create_inbound_session(&first)?;
+    println!(
+        "  Carol reads {:?}; {} one-time prekeys left",
+        String::from_utf8_lossy(&plaintext),
+        carol.one_time_pre_keys().count()
+    );
+
+    step("Carol replies; from now on Alice sends plain SignalMessages.");
+    let (kind, reply) = to_alice.encrypt(rng, b"Hey Alice!")?;
+    let read = to_carol.decrypt(kind, &reply)?;
+    println!(
+        "  Alice reads {:?}; her next message is a {:?} message",
+        String::from_utf8_lossy(&read),
+        to_carol.next_message_type()
+    );
+
+    step("A flipped bit in a message fails its MAC, and the session is unchanged.");
+    let (kind, mut message) = to_carol.encrypt(rng, b"see you tomorrow")?;
+    let last = message.len() - 1;
+    message[last] ^= 1;
+    println!(
+        "  tampered: {}",
+        describe(to_alice.decrypt(kind, &message).map(|_| ()))
+    );
+    message[last] ^= 1;
+    println!(
+        "  genuine: {:?}",
+        String::from_utf8_lossy(&to_alice.decrypt(kind, &message)?)
     );
     Ok(())
 }

@@ -489,12 +489,25 @@ impl core::error::Error for QrError {}
 pub enum SignalError {
     /// A public key is not 33 bytes of type `0x05` followed by a canonical X25519 key.
     InvalidKey,
-    /// The version byte's high nibble is below 3: a message of a libsignal version nobody sends any
-    /// more.
-    LegacyVersion,
-    /// The version byte is not one this crate reads (a newer message version, or a low nibble other
-    /// than the current one).
-    UnknownVersion,
+    /// A message's version byte has a message version below 3 (versions 1 and 2 are long dead).
+    LegacyMessageVersion,
+    /// A message's version byte has a message version above 3 (such as `0x44`, a PQXDH session's).
+    UnknownMessageVersion,
+    /// A message's version byte says version 3 but its low nibble (the sender's current version) is not 3.
+    InvalidVersionByte,
+    /// A pre-key message names a one-time or signed prekey this account does not hold: never ours,
+    /// already used (a replayed first message), or evicted.
+    UnknownPreKey,
+    /// A pre-key message belongs to another session (different identity or base key).
+    SessionMismatch,
+    /// The message did not decrypt: a forgery, a corruption, or a message for another session.
+    /// Deliberately says nothing more.
+    Authentication,
+    /// The caller's output buffer is too small; `needed` bytes are required. Nothing changed.
+    BufferTooSmall {
+        /// The number of bytes the output buffer must hold.
+        needed: usize,
+    },
     /// A sender-key distribution id is not a 16-byte UUID (or not a hyphenated UUID in text).
     InvalidDistributionId,
     /// A sender-key distribution message's chain key is not 32 bytes.
@@ -504,8 +517,6 @@ pub enum SignalError {
     /// A sender-key message's XEdDSA signature did not verify against the sender's signing key.
     /// Checked before anything secret is touched.
     InvalidSignature,
-    /// A message did not decrypt (its CBC padding was wrong). Deliberately says nothing more.
-    Authentication,
     /// A sender-key message's iteration was already decrypted, or its key was dropped (libsignal's
     /// `DuplicatedMessage`).
     DuplicatedMessage,
@@ -519,11 +530,6 @@ pub enum SignalError {
     DistributionMismatch,
     /// A sender chain reached the largest iteration; the sender must start a new one.
     ChainExhausted,
-    /// The caller's output buffer is too small; `needed` bytes are required. Nothing changed.
-    BufferTooSmall {
-        /// The number of bytes the output buffer must hold.
-        needed: usize,
-    },
     /// A primitive failed in a way the fixed sizes used here rule out. Seeing it means a bug in
     /// safemeet.
     Internal,
@@ -533,21 +539,24 @@ impl fmt::Display for SignalError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::InvalidKey => f.write_str("invalid Signal public key encoding"),
-            Self::LegacyVersion => f.write_str("legacy message version"),
-            Self::UnknownVersion => f.write_str("unknown message version"),
+            Self::LegacyMessageVersion => f.write_str("legacy Signal message version"),
+            Self::UnknownMessageVersion => f.write_str("unknown Signal message version"),
+            Self::InvalidVersionByte => f.write_str("invalid Signal version byte"),
+            Self::UnknownPreKey => f.write_str("unknown or already used prekey"),
+            Self::SessionMismatch => f.write_str("pre-key message for another session"),
+            Self::Authentication => f.write_str("message failed to decrypt"),
+            Self::BufferTooSmall { needed } => {
+                write!(f, "output buffer too small: {needed} bytes needed")
+            }
             Self::InvalidDistributionId => f.write_str("invalid distribution id"),
             Self::InvalidChainKey => f.write_str("invalid sender chain key"),
             Self::InvalidCiphertextLength => f.write_str("invalid ciphertext length"),
             Self::InvalidSignature => f.write_str("invalid sender-key message signature"),
-            Self::Authentication => f.write_str("message failed to decrypt"),
             Self::DuplicatedMessage => f.write_str("duplicated or dropped message iteration"),
             Self::TooFarAhead => f.write_str("message iteration too far ahead of its chain"),
             Self::NoSenderKeyState => f.write_str("no sender-key state for this chain"),
             Self::DistributionMismatch => f.write_str("message for another distribution id"),
             Self::ChainExhausted => f.write_str("sender chain iteration exhausted"),
-            Self::BufferTooSmall { needed } => {
-                write!(f, "output buffer too small: {needed} bytes needed")
-            }
             Self::Internal => f.write_str("internal error in the signal profile"),
         }
     }

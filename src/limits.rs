@@ -121,6 +121,34 @@ pub const REPLAY_GUARD_CAPACITY: usize = 256;
 /// vodozemac has no batch decryption.
 pub const MEGOLM_MAX_BATCH: usize = 256;
 
+/// How far ahead of its chain's position a classic Signal message's counter may be: 2000, as
+/// libsignal-protocol-java and npm `libsignal` ("Over 2000 messages into the future!"). Current Rust
+/// libsignal allows 25,000; classic peers refuse more than 2000, so no interoperating sender exceeds it.
+pub const SIGNAL_MAX_MESSAGE_GAP: u32 = 2000;
+
+/// Skipped message keys a classic Signal session keeps for one receiving chain: libsignal's
+/// `MAX_MESSAGE_KEYS` (2000), so a jump of the largest allowed gap keeps every skipped key.
+pub const SIGNAL_MAX_SKIPPED_PER_CHAIN: usize = 2000;
+
+/// Skipped message keys a classic Signal session keeps in all, by default (the session's const
+/// parameter `K`). **A departure from libsignal**, which keeps up to 2000 for each of its 5 receiving
+/// chains on the heap: an entry here is held inline (about 120 bytes), so libsignal's numbers would make
+/// a session over a megabyte, too much for a stack or a microcontroller. We keep 256 (about 30 KiB), as
+/// the native profile: ordinary loss and reordering never come near it. Where it shows: after a jump of
+/// more than 256 messages only the keys of the 256 most recent skipped messages are kept, so an older
+/// one of them that arrives later fails with `MessageKeyNotFound` where libsignal would decrypt it.
+/// Applications that want libsignal's behaviour pick `K = 2000` (one full jump) or `10_000` and keep
+/// the session on the heap.
+pub const SIGNAL_MAX_SKIPPED_KEYS: usize = 256;
+
+/// One-time prekeys a classic Signal account keeps (private halves). When it holds this many and more
+/// are generated, the oldest are evicted first. Signal-Android uploads 100 at a time.
+pub const SIGNAL_MAX_ONE_TIME_PREKEYS: usize = 100;
+
+/// The largest registration id generated: libsignal-protocol-java's `KeyHelper` draws from
+/// `1..=16380`, 14 bits (npm `libsignal` masks 16 random bits to 14). Received ids are any `u32`.
+pub const SIGNAL_MAX_REGISTRATION_ID: u32 = 16380;
+
 /// Sender-key states a [`crate::signal::group::SenderKeyRecord`] keeps for one (sender, distribution
 /// id): one per chain the sender has distributed, newest first; the oldest is dropped (with its stored
 /// message keys). libsignal (`MAX_SENDER_KEY_STATES`) and libsignal-protocol-java keep 5.

@@ -43,6 +43,8 @@ pub(crate) enum Kind {
     MegolmInbound = 0x06,
     NativeGroupOutbound = 0x07,
     NativeGroupInbound = 0x08,
+    SignalSession = 0x09,
+    SignalAccount = 0x0A,
     SignalSenderKeyOutbound = 0x0B,
     SignalSenderKeyRecord = 0x0E,
 }
@@ -204,4 +206,5 @@ macro_rules! pickle_api {
 mod group;
 mod native;
 mod olm;
+mod signal;
 mod signal_group;

@@ -99,6 +99,17 @@ impl Suite for OlmSuite {
     const DROP_SKIPPED_WITH_CHAIN: bool = true;
 }
 
+/// Classic Signal v3's suite (`specs/signal.md` §4.3), with libsignal's limits: a jump of up to 2000
+/// messages and 2000 stored keys per chain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignalSuite {}
+
+impl Suite for SignalSuite {
+    const ROOT_INFO: &'static [u8] = b"WhisperRatchet";
+    const MAX_SKIPPED_PER_CHAIN: usize = limits::SIGNAL_MAX_SKIPPED_PER_CHAIN;
+    const MAX_MESSAGE_GAP: u32 = limits::SIGNAL_MAX_MESSAGE_GAP;
+}
+
 /// Our current sending chain: its ratchet key pair and chain key (and header key, when headers are
 /// encrypted).
 struct SenderChain {
@@ -346,6 +357,12 @@ impl<S: Suite, const C: usize, const K: usize> DoubleRatchet<S, C, K> {
     /// send starts a new chain.
     pub fn next_send_index(&self) -> u32 {
         self.sender.as_ref().map_or(0, |s| s.chain.index())
+    }
+
+    /// The length of our previous sending chain (the specification's `PN`), as the next
+    /// [`SendKey::previous_counter`] will carry it.
+    pub const fn previous_counter(&self) -> u32 {
+        self.previous_counter
     }
 
     /// The number of receiving chains kept.

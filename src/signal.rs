@@ -9,5 +9,19 @@
 //! Public keys travel as 33 bytes: the type byte [`keys::DJB_TYPE`] then the X25519 `u` coordinate
 //! ([`keys`]). Signatures are XEdDSA ([`crate::primitives::xeddsa`]).
 
+pub mod account;
 pub mod group;
 pub mod keys;
+#[doc(hidden)]
+#[allow(
+    clippy::panic,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing
+)]
+pub mod pairwise_fuzz_checks;
+pub mod session;
+pub mod wire;
+
+pub use account::{Account, PreKeyBundle};
+pub use session::{MessageType, Session};

@@ -17,6 +17,11 @@
 //! | HKDF-SHA-256 | salt 32 zero bytes, IKM `0xFF×32 ‖ DHs`, info [`native::NATIVE_X3DH_INFO`], 96 bytes | no salt, IKM the 96 DH bytes, info [`olm::OLM_ROOT_INFO`], 64 bytes |
 //! | result | root key `SK`, two header keys, 128-byte associated data | root key, chain key |
 //!
+//! A third shape, [`signal`], is X3DH as classic libsignal v3 runs it for the `signal` profile: the
+//! native shape's Diffie-Hellman set and `0xFF×32` prefix, with XEdDSA signatures by the identity key
+//! itself over the 33-byte `0x05 ‖ u` encoding, info `"WhisperText"` and 64 bytes out (root key and
+//! the signed prekey's chain key).
+//!
 //! The native shape, end to end:
 //!
 //! ```
@@ -96,6 +101,7 @@
 
 pub mod native;
 pub mod olm;
+pub mod signal;
 
 use zeroize::Zeroizing;
 

@@ -184,6 +184,47 @@ fn verification_flow_corpus() {
 
 #[cfg(feature = "alloc")]
 #[test]
+fn signal_decode_corpus() {
+    replay(
+        "signal_decode",
+        safemeet::signal::pairwise_fuzz_checks::check_decode,
+    );
+}
+
+#[cfg(feature = "alloc")]
+#[test]
+fn signal_decrypt_corpus() {
+    replay(
+        "signal_decrypt",
+        safemeet::signal::pairwise_fuzz_checks::check_decrypt,
+    );
+}
+
+/// The signal seeds include the genuine messages of the decrypt fixture, and each decrypts there.
+#[cfg(feature = "alloc")]
+#[test]
+fn signal_decrypt_seeds_are_the_fixtures_messages() {
+    let seeds = safemeet::signal::pairwise_fuzz_checks::decrypt_seeds();
+    if std::env::var_os("SAFEMEET_WRITE_SEEDS").is_some() {
+        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus");
+        for target in ["signal_decode", "signal_decrypt"] {
+            std::fs::create_dir_all(root.join(target)).unwrap();
+            for (name, bytes) in &seeds {
+                std::fs::write(root.join(target).join(format!("seed-{name}")), bytes).unwrap();
+            }
+        }
+    }
+    let files = corpus("signal_decrypt");
+    for (name, bytes) in &seeds {
+        assert!(
+            files.iter().any(|(_, b)| b == bytes),
+            "seed {name} is not in fuzz/corpus/signal_decrypt (regenerate with SAFEMEET_WRITE_SEEDS=1)"
+        );
+    }
+}
+
+#[cfg(feature = "alloc")]
+#[test]
 fn signal_sender_key_corpus() {
     replay(
         "signal_sender_key",

@@ -116,8 +116,8 @@ fn libsignal_client_recording_through_the_api() {
                 SignalError::InvalidSignature.into()
             }
             d if d.starts_with("distribution id") => SignalError::DistributionMismatch.into(),
-            d if d.contains("legacy") => SignalError::LegacyVersion.into(),
-            d if d.contains("unknown") => SignalError::UnknownVersion.into(),
+            d if d.contains("legacy") => SignalError::LegacyMessageVersion.into(),
+            d if d.contains("unknown") => SignalError::UnknownMessageVersion.into(),
             d if d.starts_with("truncated") => CodecError::UnexpectedEnd.into(),
             d => panic!("no expectation for {d}"),
         }

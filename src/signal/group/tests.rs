@@ -348,15 +348,15 @@ fn distribution_message_decoder_is_strict() {
     let decode = |b: &[u8]| SenderKeyDistributionMessage::decode(b).map(|_| ());
     assert_eq!(
         decode(&proto(0x23, &good)),
-        Err(SignalError::LegacyVersion.into())
+        Err(SignalError::LegacyMessageVersion.into())
     );
     assert_eq!(
         decode(&proto(0x43, &good)),
-        Err(SignalError::UnknownVersion.into())
+        Err(SignalError::UnknownMessageVersion.into())
     );
     assert_eq!(
         decode(&proto(0x34, &good)),
-        Err(SignalError::UnknownVersion.into())
+        Err(SignalError::InvalidVersionByte.into())
     );
     assert_eq!(decode(&[]), Err(CodecError::UnexpectedEnd.into()));
     for missing in 0..5 {
@@ -452,11 +452,11 @@ fn message_decoder_is_strict() {
     assert_eq!(parse(&with_sig(proto(0x33, &good))), Ok(()));
     assert_eq!(
         parse(&with_sig(proto(0x13, &good))),
-        Err(SignalError::LegacyVersion.into())
+        Err(SignalError::LegacyMessageVersion.into())
     );
     assert_eq!(
         parse(&with_sig(proto(0x44, &good))),
-        Err(SignalError::UnknownVersion.into())
+        Err(SignalError::UnknownMessageVersion.into())
     );
     for missing in 0..4 {
         let mut f = good.to_vec();

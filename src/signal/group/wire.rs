@@ -2,8 +2,9 @@
 //! `protocol.rs`): [`SenderKeyDistributionMessage`] and [`SenderKeyMessage`].
 //!
 //! Both start with the version byte `0x33` (message version 3 in the high nibble, the current
-//! sender-key version 3 in the low one). A high nibble below 3 is [`SignalError::LegacyVersion`];
-//! anything else but `0x33` is [`SignalError::UnknownVersion`] (libsignal ignores the low nibble; it
+//! sender-key version 3 in the low one). A high nibble below 3 is
+//! [`SignalError::LegacyMessageVersion`], above 3 [`SignalError::UnknownMessageVersion`], and `0x3X`
+//! with another low nibble [`SignalError::InvalidVersionByte`] (libsignal ignores the low nibble; it
 //! never writes anything but 3 there).
 //!
 //! The decoders are strict where libsignal's protobuf decoder is lenient: every field present, exactly
@@ -47,9 +48,11 @@ const F_SIGNING_KEY: u32 = 5;
 /// Checks the version byte.
 pub(crate) const fn check_version(byte: u8) -> Result<(), SignalError> {
     if byte >> 4 < MESSAGE_VERSION {
-        Err(SignalError::LegacyVersion)
+        Err(SignalError::LegacyMessageVersion)
+    } else if byte >> 4 > MESSAGE_VERSION {
+        Err(SignalError::UnknownMessageVersion)
     } else if byte != VERSION {
-        Err(SignalError::UnknownVersion)
+        Err(SignalError::InvalidVersionByte)
     } else {
         Ok(())
     }
@@ -213,7 +216,8 @@ impl SenderKeyDistributionMessage {
     /// Decodes a distribution message (`0x33 ‖ protobuf`).
     ///
     /// # Errors
-    /// [`SignalError::LegacyVersion`] / [`SignalError::UnknownVersion`] for another version byte; a
+    /// [`SignalError::LegacyMessageVersion`], [`SignalError::UnknownMessageVersion`] or
+    /// [`SignalError::InvalidVersionByte`] for another version byte; a
     /// [`CodecError`] for a missing, repeated, misplaced or unknown field or a value too large for
     /// 32 bits; [`SignalError::InvalidDistributionId`] unless the id has 16 bytes,
     /// [`SignalError::InvalidChainKey`] unless the chain key has 32, and [`SignalError::InvalidKey`]
@@ -322,7 +326,8 @@ impl<'a> SenderKeyMessage<'a> {
     /// Parses a sender-key message (`0x33 ‖ protobuf ‖ signature`).
     ///
     /// # Errors
-    /// [`SignalError::LegacyVersion`] / [`SignalError::UnknownVersion`] for another version byte; a
+    /// [`SignalError::LegacyMessageVersion`], [`SignalError::UnknownMessageVersion`] or
+    /// [`SignalError::InvalidVersionByte`] for another version byte; a
     /// [`CodecError`] if shorter than a signature, for a missing, repeated, misplaced or unknown field,
     /// or for a value too large for 32 bits; [`SignalError::InvalidDistributionId`] unless the id has
     /// 16 bytes; [`SignalError::InvalidCiphertextLength`] unless the ciphertext is a non-zero whole
@@ -426,10 +431,13 @@ mod tests {
     fn version_byte() {
         assert_eq!(check_version(0x33), Ok(()));
         for b in [0x00, 0x22, 0x23, 0x2f] {
-            assert_eq!(check_version(b), Err(SignalError::LegacyVersion));
+            assert_eq!(check_version(b), Err(SignalError::LegacyMessageVersion));
         }
-        for b in [0x34, 0x30, 0x43, 0x44, 0xff] {
-            assert_eq!(check_version(b), Err(SignalError::UnknownVersion));
+        for b in [0x43, 0x44, 0xff] {
+            assert_eq!(check_version(b), Err(SignalError::UnknownMessageVersion));
+        }
+        for b in [0x34, 0x30, 0x3f] {
+            assert_eq!(check_version(b), Err(SignalError::InvalidVersionByte));
         }
     }
 
