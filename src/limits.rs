@@ -165,8 +165,9 @@ pub const SIGNAL_SENDER_KEY_MAX_MESSAGE_KEYS: usize = 2000;
 /// `MAX_FORWARD_JUMPS`, 25,000 (libsignal-protocol-java allowed 2000). We take current libsignal's
 /// value because its clients are the peers that send this layout: a member offline for more than 2000
 /// messages of one sender must still read the next one. The signature is checked before the chain is
-/// walked, so only the sender itself can make us walk it; a jump costs two HMAC-SHA-256 per step (one
-/// to find the message key, one to store the skipped keys), about 50,000 at most.
+/// walked, so only the sender itself can make us walk it. A jump costs one HMAC-SHA-256 per step to
+/// reach the message, and two more for each skipped key kept (only the last `KEYS` are derived): at
+/// most 25,000 + 2 · 2000 with the default capacity (libsignal derives and stores all 25,000).
 pub const SIGNAL_SENDER_KEY_MAX_FORWARD_JUMP: u32 = 25_000;
 
 /// The longest sender-key ciphertext a message may carry, in bytes. libsignal sets no bound; Signal
