@@ -508,6 +508,31 @@ pub enum SignalError {
         /// The number of bytes the output buffer must hold.
         needed: usize,
     },
+    /// A sender-key distribution id is not a 16-byte UUID (or not a hyphenated UUID in text).
+    InvalidDistributionId,
+    /// A sender-key distribution message's chain key is not 32 bytes.
+    InvalidChainKey,
+    /// A sender-key message's ciphertext is empty or not a whole number of AES blocks.
+    InvalidCiphertextLength,
+    /// A sender-key message's XEdDSA signature did not verify against the sender's signing key.
+    /// Checked before anything secret is touched.
+    InvalidSignature,
+    /// A sender-key message's iteration was already decrypted, or its key was dropped (libsignal's
+    /// `DuplicatedMessage`).
+    DuplicatedMessage,
+    /// A sender-key message's iteration is further ahead of its chain than
+    /// [`crate::limits::SIGNAL_SENDER_KEY_MAX_FORWARD_JUMP`].
+    TooFarAhead,
+    /// No sender-key state for the message's chain id: its distribution message never arrived, or its
+    /// state was evicted (libsignal's `NoSenderKeyState`).
+    NoSenderKeyState,
+    /// A sender-key message or distribution message names another distribution id than the record's.
+    DistributionMismatch,
+    /// A sender chain reached the largest iteration; the sender must start a new one.
+    ChainExhausted,
+    /// A primitive failed in a way the fixed sizes used here rule out. Seeing it means a bug in
+    /// safemeet.
+    Internal,
 }
 
 impl fmt::Display for SignalError {
@@ -523,6 +548,16 @@ impl fmt::Display for SignalError {
             Self::BufferTooSmall { needed } => {
                 write!(f, "output buffer too small: {needed} bytes needed")
             }
+            Self::InvalidDistributionId => f.write_str("invalid distribution id"),
+            Self::InvalidChainKey => f.write_str("invalid sender chain key"),
+            Self::InvalidCiphertextLength => f.write_str("invalid ciphertext length"),
+            Self::InvalidSignature => f.write_str("invalid sender-key message signature"),
+            Self::DuplicatedMessage => f.write_str("duplicated or dropped message iteration"),
+            Self::TooFarAhead => f.write_str("message iteration too far ahead of its chain"),
+            Self::NoSenderKeyState => f.write_str("no sender-key state for this chain"),
+            Self::DistributionMismatch => f.write_str("message for another distribution id"),
+            Self::ChainExhausted => f.write_str("sender chain iteration exhausted"),
+            Self::Internal => f.write_str("internal error in the signal profile"),
         }
     }
 }

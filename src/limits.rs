@@ -176,3 +176,29 @@ pub const MAX_TRACKED_USERS: usize = 16_384;
 
 /// The most devices verified locally (by SAS or QR with the device itself) that an identity store keeps.
 pub const MAX_LOCALLY_VERIFIED_DEVICES: usize = 4096;
+
+/// Sender-key states a [`crate::signal::group::SenderKeyRecord`] keeps for one (sender, distribution
+/// id): one per chain the sender has distributed, newest first; the oldest is dropped (with its stored
+/// message keys). libsignal (`MAX_SENDER_KEY_STATES`) and libsignal-protocol-java keep 5.
+pub const SIGNAL_SENDER_KEY_MAX_STATES: usize = 5;
+
+/// Message keys a [`crate::signal::group::SenderKeyRecord`] keeps by default for iterations it skipped
+/// (so that late messages still decrypt), oldest evicted first: libsignal's `MAX_MESSAGE_KEYS`, 2000.
+/// libsignal counts them per state; the record shares one store between its states, so the bound is
+/// on the whole record (40 bytes each, 80 KB inline). A record's capacity is its const parameter: a
+/// small device picks fewer, and late messages beyond it are then refused as duplicates.
+pub const SIGNAL_SENDER_KEY_MAX_MESSAGE_KEYS: usize = 2000;
+
+/// How far ahead of its chain a sender-key message's iteration may be: libsignal's
+/// `MAX_FORWARD_JUMPS`, 25,000 (libsignal-protocol-java allowed 2000). We take current libsignal's
+/// value because its clients are the peers that send this layout: a member offline for more than 2000
+/// messages of one sender must still read the next one. The signature is checked before the chain is
+/// walked, so only the sender itself can make us walk it. A jump costs one HMAC-SHA-256 per step to
+/// reach the message, and two more for each skipped key kept (only the last `KEYS` are derived): at
+/// most 25,000 + 2 · 2000 with the default capacity (libsignal derives and stores all 25,000).
+pub const SIGNAL_SENDER_KEY_MAX_FORWARD_JUMP: u32 = 25_000;
+
+/// The longest sender-key ciphertext a message may carry, in bytes. libsignal sets no bound; Signal
+/// clients send long texts and media as attachments, so a group message body is a few kilobytes.
+/// 256 KiB bounds what one message can make a receiver copy and decrypt, and the buffer it must size.
+pub const SIGNAL_SENDER_KEY_MAX_CIPHERTEXT_LEN: usize = 256 * 1024;

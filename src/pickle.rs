@@ -45,6 +45,8 @@ pub(crate) enum Kind {
     NativeGroupInbound = 0x08,
     SignalSession = 0x09,
     SignalAccount = 0x0A,
+    SignalSenderKeyOutbound = 0x0B,
+    SignalSenderKeyRecord = 0x0E,
     #[cfg(feature = "alloc")]
     IdentityStore = 0x0C,
     #[cfg(feature = "alloc")]
@@ -211,3 +213,4 @@ mod identity;
 mod native;
 mod olm;
 mod signal;
+mod signal_group;

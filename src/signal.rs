@@ -10,6 +10,7 @@
 //! ([`keys`]). Signatures are XEdDSA ([`crate::primitives::xeddsa`]).
 
 pub mod account;
+pub mod group;
 pub mod keys;
 #[doc(hidden)]
 #[allow(

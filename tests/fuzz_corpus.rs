@@ -246,3 +246,12 @@ fn identity_canonical_corpus() {
         safemeet::identity::fuzz_checks::check_canonical,
     );
 }
+
+#[cfg(feature = "alloc")]
+#[test]
+fn signal_sender_key_corpus() {
+    replay(
+        "signal_sender_key",
+        safemeet::signal::group::fuzz_checks::check_sender_key,
+    );
+}
