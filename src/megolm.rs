@@ -36,11 +36,10 @@
 
 use core::fmt;
 
-use zeroize::{Zeroize, ZeroizeOnDrop};
-
 use crate::Error;
 use crate::codec::base64;
 use crate::group::Ratchet;
+use crate::primitives::aes::CbcHmacKeys;
 use crate::primitives::ed25519::Ed25519PublicKey;
 use crate::primitives::hkdf::hkdf_sha256;
 
@@ -118,28 +117,9 @@ impl PartialEq<&str> for SessionId {
     }
 }
 
-/// The AES key, HMAC key and IV of one message: 80 bytes of HKDF output. Zeroized on drop.
-#[derive(Zeroize, ZeroizeOnDrop)]
-pub(crate) struct MessageKeys {
-    pub(crate) aes: [u8; 32],
-    pub(crate) mac: [u8; 32],
-    pub(crate) iv: [u8; 16],
-}
-
-impl MessageKeys {
-    pub(crate) fn derive(ratchet: &Ratchet) -> Result<Self, Error> {
-        let mut okm = zeroize::Zeroizing::new([0u8; 80]);
-        hkdf_sha256(&[0], ratchet.secret_bytes(), MEGOLM_KEYS_INFO, &mut *okm)?;
-        let mut keys = Self {
-            aes: [0; 32],
-            mac: [0; 32],
-            iv: [0; 16],
-        };
-        let (aes, rest) = okm.split_at(32);
-        let (mac, iv) = rest.split_at(32);
-        keys.aes.copy_from_slice(aes);
-        keys.mac.copy_from_slice(mac);
-        keys.iv.copy_from_slice(iv);
-        Ok(keys)
-    }
+/// The AES key, HMAC key and IV of one message: `HKDF(ratchet, "MEGOLM_KEYS", 80)`, split.
+pub(crate) fn message_keys(ratchet: &Ratchet) -> Result<CbcHmacKeys, Error> {
+    let mut okm = zeroize::Zeroizing::new([0u8; CbcHmacKeys::OKM_LEN]);
+    hkdf_sha256(&[0], ratchet.secret_bytes(), MEGOLM_KEYS_INFO, &mut *okm)?;
+    Ok(CbcHmacKeys::from_okm(&okm))
 }

@@ -4,7 +4,7 @@ use core::cmp::Ordering;
 use core::fmt;
 
 use super::message::MegolmMessage;
-use super::{ExportedSessionKey, MessageKeys, SessionId, SessionKey};
+use super::{ExportedSessionKey, SessionId, SessionKey, message_keys};
 use crate::Error;
 use crate::error::GroupError;
 use crate::group::{Ratchet, Receiver};
@@ -161,7 +161,7 @@ impl InboundGroupSession {
                 .ok_or(GroupError::UnknownMessageIndex {
                     first_known_index: self.first_known_index(),
                 })?;
-        let keys = MessageKeys::derive(&ratchet)?;
+        let keys = message_keys(&ratchet)?;
         let mut mac = HmacSha256::new(&keys.mac);
         mac.update(parsed.mac_input());
         mac.verify_truncated(parsed.mac())

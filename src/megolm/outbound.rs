@@ -5,7 +5,7 @@ use core::fmt;
 use rand_core::CryptoRng;
 
 use super::message::{MAC_LEN, message_len, write_header};
-use super::{MessageKeys, SessionId, SessionKey};
+use super::{SessionId, SessionKey, message_keys};
 use crate::Error;
 use crate::codec::Writer;
 use crate::error::GroupError;
@@ -87,7 +87,7 @@ impl GroupSession {
             .get_mut(..needed)
             .ok_or(GroupError::BufferTooSmall { needed })?;
         let ct_len = aes256_cbc_padded_len(plaintext.len());
-        let keys = MessageKeys::derive(&self.ratchet)?;
+        let keys = message_keys(&self.ratchet)?;
 
         let mut w = Writer::new(out);
         let ct_at = write_header(&mut w, index, ct_len)?;

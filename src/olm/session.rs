@@ -4,12 +4,13 @@
 use core::fmt;
 
 use rand_core::CryptoRng;
-use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
+use zeroize::Zeroizing;
 
 use crate::Error;
 use crate::codec::Writer;
 use crate::error::{CodecError, OlmError, RatchetError};
 use crate::limits::{MAX_RECEIVER_CHAINS, OLM_MAX_SKIPPED_KEYS};
+use crate::primitives::aes::CbcHmacKeys;
 use crate::primitives::aes::{self, aes256_cbc_padded_len};
 use crate::primitives::curve25519::{Curve25519PublicKey, Curve25519SecretKey};
 use crate::primitives::hash::Sha256;
@@ -69,38 +70,20 @@ pub struct Session {
 }
 
 /// AES key, HMAC key and IV for one message: `HKDF(no salt, message key, "OLM_KEYS", 80)`.
-#[derive(Zeroize, ZeroizeOnDrop)]
-struct CipherKeys {
-    aes: [u8; 32],
-    mac: [u8; 32],
-    iv: [u8; 16],
+/// `kdf` is HKDF-Extract keyed with the empty salt ([`Session::kdf`]).
+fn cipher_keys(kdf: &HkdfSalted, key: &MessageKey) -> Result<CbcHmacKeys, Error> {
+    let mut okm = Zeroizing::new([0u8; CbcHmacKeys::OKM_LEN]);
+    kdf.extract(key.as_bytes())
+        .expand(OLM_KEYS_INFO, &mut *okm)?;
+    Ok(CbcHmacKeys::from_okm(&okm))
 }
 
-impl CipherKeys {
-    /// `kdf` is HKDF-Extract keyed with the empty salt ([`Session::kdf`]).
-    fn new(kdf: &HkdfSalted, key: &MessageKey) -> Result<Self, Error> {
-        let mut okm = Zeroizing::new([0u8; 80]);
-        kdf.extract(key.as_bytes())
-            .expand(OLM_KEYS_INFO, &mut *okm)?;
-        let mut keys = Self {
-            aes: [0; 32],
-            mac: [0; 32],
-            iv: [0; 16],
-        };
-        let (aes, rest) = okm.split_at(32);
-        let (mac, iv) = rest.split_at(32);
-        keys.aes.copy_from_slice(aes);
-        keys.mac.copy_from_slice(mac);
-        keys.iv.copy_from_slice(iv);
-        Ok(keys)
-    }
-
-    fn verify(&self, bytes: &[u8], mac: &[u8; MAC_LEN]) -> Result<(), OlmError> {
-        let mut h = HmacSha256::new(&self.mac);
-        h.update(bytes);
-        h.verify_truncated(mac)
-            .map_err(|_| OlmError::Authentication)
-    }
+/// Checks the truncated HMAC of `bytes`.
+fn verify_mac(keys: &CbcHmacKeys, bytes: &[u8], mac: &[u8; MAC_LEN]) -> Result<(), OlmError> {
+    let mut h = HmacSha256::new(&keys.mac);
+    h.update(bytes);
+    h.verify_truncated(mac)
+        .map_err(|_| OlmError::Authentication)
 }
 
 impl Session {
@@ -202,7 +185,7 @@ impl Session {
             .get_mut(..needed)
             .ok_or(OlmError::BufferTooSmall { needed })?;
         let send = self.ratchet.next_send_key(rng)?;
-        let keys = CipherKeys::new(&self.kdf, &send.message_key)?;
+        let keys = cipher_keys(&self.kdf, &send.message_key)?;
         let ciphertext_len = aes256_cbc_padded_len(plaintext.len());
         let inner_len = message_len(send.index, ciphertext_len);
         let message_type = self.next_message_type();
@@ -288,8 +271,8 @@ impl Session {
     ) -> Result<usize, Error> {
         let index = u32::try_from(view.index).map_err(|_| RatchetError::TooFarAhead)?;
         let plan = self.ratchet.plan_receive(&view.ratchet_key, index)?;
-        let keys = CipherKeys::new(&self.kdf, plan.message_key())?;
-        keys.verify(view.authenticated, view.mac)?;
+        let keys = cipher_keys(&self.kdf, plan.message_key())?;
+        verify_mac(&keys, view.authenticated, view.mac)?;
         let n = view.ciphertext.len();
         let region = out
             .get_mut(..n)

@@ -149,6 +149,36 @@ pub fn aes256_ctr_apply(key: &[u8; KEY_LEN], iv: &[u8; IV_LEN], buf: &mut [u8]) 
     cipher.apply_keystream(buf);
 }
 
+/// The keys of one AES-256-CBC + HMAC-SHA-256 message, as Olm, Megolm and classic Signal all lay out 80
+/// bytes of HKDF output: the AES key, the HMAC key, then the IV (only the HKDF inputs differ).
+/// Zeroized on drop.
+#[derive(Zeroize, zeroize::ZeroizeOnDrop)]
+pub(crate) struct CbcHmacKeys {
+    pub(crate) aes: [u8; KEY_LEN],
+    pub(crate) mac: [u8; 32],
+    pub(crate) iv: [u8; IV_LEN],
+}
+
+impl CbcHmacKeys {
+    /// The length of the key material: 32 + 32 + 16 bytes.
+    pub(crate) const OKM_LEN: usize = KEY_LEN + 32 + IV_LEN;
+
+    /// Splits 80 bytes of key material.
+    pub(crate) fn from_okm(okm: &[u8; Self::OKM_LEN]) -> Self {
+        let mut keys = Self {
+            aes: [0; KEY_LEN],
+            mac: [0; 32],
+            iv: [0; IV_LEN],
+        };
+        let (aes, rest) = okm.split_at(KEY_LEN);
+        let (mac, iv) = rest.split_at(32);
+        keys.aes.copy_from_slice(aes);
+        keys.mac.copy_from_slice(mac);
+        keys.iv.copy_from_slice(iv);
+        keys
+    }
+}
+
 /// Encrypts whole blocks of `buf`; a trailing partial block (never passed here) would be left alone.
 fn cbc_encrypt_blocks(key: &[u8; KEY_LEN], iv: &[u8; IV_LEN], buf: &mut [u8]) {
     let (blocks, _) = Array::slice_as_chunks_mut(buf);

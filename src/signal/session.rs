@@ -5,12 +5,13 @@
 use core::fmt;
 
 use rand_core::CryptoRng;
-use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
+use zeroize::Zeroizing;
 
 use crate::Error;
 use crate::codec::Writer;
 use crate::error::{CodecError, SignalError};
 use crate::limits::{MAX_RECEIVER_CHAINS, SIGNAL_MAX_SKIPPED_KEYS};
+use crate::primitives::aes::CbcHmacKeys;
 use crate::primitives::aes::{self, aes256_cbc_padded_len};
 use crate::primitives::curve25519::{Curve25519PublicKey, Curve25519SecretKey};
 use crate::primitives::hkdf::HkdfSalted;
@@ -70,44 +71,26 @@ pub struct Session<const K: usize = SIGNAL_MAX_SKIPPED_KEYS> {
 }
 
 /// Cipher key, MAC key and IV for one message: `HKDF(0×32, message key, "WhisperMessageKeys", 80)`.
-#[derive(Zeroize, ZeroizeOnDrop)]
-struct MessageKeys {
-    cipher: [u8; 32],
-    mac: [u8; 32],
-    iv: [u8; 16],
+fn message_keys(kdf: &HkdfSalted, key: &MessageKey) -> Result<CbcHmacKeys, Error> {
+    let mut okm = Zeroizing::new([0u8; CbcHmacKeys::OKM_LEN]);
+    kdf.extract(key.as_bytes())
+        .expand(MESSAGE_KEYS_INFO, &mut *okm)?;
+    Ok(CbcHmacKeys::from_okm(&okm))
 }
 
-impl MessageKeys {
-    fn new(kdf: &HkdfSalted, key: &MessageKey) -> Result<Self, Error> {
-        let mut okm = Zeroizing::new([0u8; 80]);
-        kdf.extract(key.as_bytes())
-            .expand(MESSAGE_KEYS_INFO, &mut *okm)?;
-        let mut keys = Self {
-            cipher: [0; 32],
-            mac: [0; 32],
-            iv: [0; 16],
-        };
-        let (cipher, rest) = okm.split_at(32);
-        let (mac, iv) = rest.split_at(32);
-        keys.cipher.copy_from_slice(cipher);
-        keys.mac.copy_from_slice(mac);
-        keys.iv.copy_from_slice(iv);
-        Ok(keys)
-    }
-
-    /// `HMAC-SHA-256(mac key, sender ‖ receiver ‖ version ‖ protobuf)`.
-    fn mac(
-        &self,
-        sender: &Curve25519PublicKey,
-        receiver: &Curve25519PublicKey,
-        authenticated: &[u8],
-    ) -> HmacSha256 {
-        let mut h = HmacSha256::new(&self.mac);
-        h.update(&encode_public_key(sender))
-            .update(&encode_public_key(receiver))
-            .update(authenticated);
-        h
-    }
+/// `HMAC-SHA-256(mac key, sender ‖ receiver ‖ version ‖ protobuf)`, with the message bytes still to be
+/// added by the caller where they are not all in `authenticated`.
+fn message_mac(
+    keys: &CbcHmacKeys,
+    sender: &Curve25519PublicKey,
+    receiver: &Curve25519PublicKey,
+    authenticated: &[u8],
+) -> HmacSha256 {
+    let mut h = HmacSha256::new(&keys.mac);
+    h.update(&encode_public_key(sender))
+        .update(&encode_public_key(receiver))
+        .update(authenticated);
+    h
 }
 
 impl<const K: usize> Session<K> {
@@ -236,7 +219,7 @@ impl<const K: usize> Session<K> {
             .ok_or(SignalError::BufferTooSmall { needed })?;
         let previous_counter = self.wire_previous_counter();
         let send = self.ratchet.next_send_key(rng)?;
-        let keys = MessageKeys::new(&self.kdf, &send.message_key)?;
+        let keys = message_keys(&self.kdf, &send.message_key)?;
         let ciphertext_len = aes256_cbc_padded_len(plaintext.len());
         let inner_len = signal_message_len(send.index, previous_counter, ciphertext_len);
 
@@ -268,8 +251,8 @@ impl<const K: usize> Session<K> {
         let (ciphertext, rest) = body
             .split_at_mut_checked(ciphertext_len)
             .ok_or(CodecError::UnexpectedEnd)?;
-        aes::aes256_cbc_encrypt_into(&keys.cipher, &keys.iv, plaintext, ciphertext)?;
-        let mut h = keys.mac(&self.our_identity, &self.their_identity, head);
+        aes::aes256_cbc_encrypt_into(&keys.aes, &keys.iv, plaintext, ciphertext)?;
+        let mut h = message_mac(&keys, &self.our_identity, &self.their_identity, head);
         h.update(ciphertext);
         let tag = h.finalize();
         let (mac_out, tail) = rest
@@ -334,15 +317,20 @@ impl<const K: usize> Session<K> {
         out: &mut [u8],
     ) -> Result<usize, Error> {
         let plan = self.ratchet.plan_receive(&view.ratchet_key, view.counter)?;
-        let keys = MessageKeys::new(&self.kdf, plan.message_key())?;
-        keys.mac(&self.their_identity, &self.our_identity, view.authenticated)
-            .verify_truncated(view.mac)
-            .map_err(|_| SignalError::Authentication)?;
+        let keys = message_keys(&self.kdf, plan.message_key())?;
+        message_mac(
+            &keys,
+            &self.their_identity,
+            &self.our_identity,
+            view.authenticated,
+        )
+        .verify_truncated(view.mac)
+        .map_err(|_| SignalError::Authentication)?;
         let n = view.ciphertext.len();
         let region = out
             .get_mut(..n)
             .ok_or(SignalError::BufferTooSmall { needed: n })?;
-        let len = aes::aes256_cbc_decrypt_into(&keys.cipher, &keys.iv, view.ciphertext, region)
+        let len = aes::aes256_cbc_decrypt_into(&keys.aes, &keys.iv, view.ciphertext, region)
             .map_err(|_| SignalError::Authentication)?;
         self.ratchet.commit(plan);
         self.pending = None;
