@@ -114,11 +114,7 @@ impl<const KEYS: usize> Pickled for SenderKeyRecord<KEYS> {
                 return Err(CodecError::ValueOutOfRange.into());
             }
             if let Some(slot) = record.states.get_mut(i) {
-                *slot = Some(ReceiverState {
-                    chain_id,
-                    chain,
-                    signing_key,
-                });
+                *slot = Some(ReceiverState::new(chain_id, chain, signing_key));
             }
         }
         let keys = r.read_u32_be()?;

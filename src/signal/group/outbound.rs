@@ -12,7 +12,7 @@ use crate::error::{CodecError, SignalError};
 use crate::limits::SIGNAL_SENDER_KEY_MAX_CIPHERTEXT_LEN;
 use crate::primitives::aes::{aes256_cbc_encrypt_in_place, aes256_cbc_padded_len};
 use crate::primitives::curve25519::{Curve25519PublicKey, Curve25519SecretKey};
-use crate::primitives::xeddsa;
+use crate::primitives::xeddsa::XEdDsaSigningKey;
 
 /// A sender's sender-key state for one group: what libsignal keeps in its own `SenderKeyRecord` for
 /// (itself, distribution id).
@@ -27,6 +27,8 @@ pub struct OutboundSenderKey {
     pub(crate) signing: Curve25519SecretKey,
     /// The public half of `signing`, computed once.
     pub(crate) signing_public: Curve25519PublicKey,
+    /// `signing` prepared for XEdDSA (its Edwards point computed once), for every message.
+    signer: XEdDsaSigningKey,
 }
 
 impl OutboundSenderKey {
@@ -43,6 +45,7 @@ impl OutboundSenderKey {
             chain_id,
             chain: ChainKey::new(&key, 0),
             signing_public: signing.public_key(),
+            signer: XEdDsaSigningKey::new(&signing),
             signing,
         }
     }
@@ -79,6 +82,7 @@ impl OutboundSenderKey {
             chain_id,
             chain: ChainKey::new(chain_key, iteration),
             signing_public: signing.public_key(),
+            signer: XEdDsaSigningKey::new(&signing),
             signing,
         }
     }
@@ -167,7 +171,7 @@ impl OutboundSenderKey {
             .copy_from_slice(plaintext);
         aes256_cbc_encrypt_in_place(&key.cipher_key, &key.iv, ct, plaintext.len())
             .map_err(|_| SignalError::Internal)?;
-        signature.copy_from_slice(xeddsa::sign(&self.signing, signed, rng).as_bytes());
+        signature.copy_from_slice(self.signer.sign(signed, rng).as_bytes());
         self.chain.advance();
         Ok(needed)
     }

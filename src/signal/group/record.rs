@@ -14,7 +14,7 @@ use crate::limits::{
 };
 use crate::primitives::aes::aes256_cbc_decrypt_in_place;
 use crate::primitives::curve25519::Curve25519PublicKey;
-use crate::primitives::xeddsa;
+use crate::primitives::xeddsa::XEdDsaVerifyingKey;
 
 /// What [`SenderKeyRecord::decrypt_into`] produced.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -33,6 +33,20 @@ pub(crate) struct ReceiverState {
     pub(crate) chain_id: u32,
     pub(crate) chain: ChainKey,
     pub(crate) signing_key: Curve25519PublicKey,
+    /// `signing_key` prepared for XEdDSA once; `None` when it is no usable key, so that every message
+    /// on the chain fails its signature check, as it would with the key converted per message.
+    verifier: Option<XEdDsaVerifyingKey>,
+}
+
+impl ReceiverState {
+    pub(crate) fn new(chain_id: u32, chain: ChainKey, signing_key: Curve25519PublicKey) -> Self {
+        Self {
+            chain_id,
+            chain,
+            signing_key,
+            verifier: XEdDsaVerifyingKey::new(&signing_key).ok(),
+        }
+    }
 }
 
 /// The message-key seed of a skipped iteration of chain `chain_id`.
@@ -232,10 +246,12 @@ impl<const KEYS: usize> SenderKeyRecord<KEYS> {
             self.drop_chain(skdm.chain_id);
         }
         self.compact();
-        let state = existing.unwrap_or_else(|| ReceiverState {
-            chain_id: skdm.chain_id,
-            chain: ChainKey::new(&skdm.chain_key, skdm.iteration),
-            signing_key: skdm.signing_key,
+        let state = existing.unwrap_or_else(|| {
+            ReceiverState::new(
+                skdm.chain_id,
+                ChainKey::new(&skdm.chain_key, skdm.iteration),
+                skdm.signing_key,
+            )
         });
         if let Some(oldest) = self.states.last_mut().and_then(Option::take) {
             let id = oldest.chain_id;
@@ -323,7 +339,11 @@ impl<const KEYS: usize> SenderKeyRecord<KEYS> {
         let state = self
             .state(m.chain_id())
             .ok_or(SignalError::NoSenderKeyState)?;
-        xeddsa::verify(&state.signing_key, m.signed_bytes(), m.signature())
+        state
+            .verifier
+            .as_ref()
+            .ok_or(SignalError::InvalidSignature)?
+            .verify(m.signed_bytes(), m.signature())
             .map_err(|_| SignalError::InvalidSignature)?;
         let ciphertext = m.ciphertext();
         let needed = ciphertext.len();
