@@ -4,7 +4,6 @@ use crate::Error;
 use crate::codec::{Reader, Writer};
 use crate::error::CodecError;
 use crate::primitives::curve25519::{Curve25519PublicKey, Curve25519SecretKey};
-use crate::primitives::hkdf::HkdfSalted;
 use crate::primitives::xeddsa::XEdDsaSignature;
 use crate::ratchet::DoubleRatchet;
 use crate::signal::account::{OneTimePreKey, SignedPreKey};
@@ -169,15 +168,14 @@ impl<const K: usize> Pickled for Session<K> {
             None
         };
         let ratchet = DoubleRatchet::decode_state(r)?;
-        Ok(Self {
+        Ok(Self::from_ratchet(
             ratchet,
             our_identity,
             their_identity,
             base_key,
             their_registration_id,
             pending,
-            kdf: HkdfSalted::new(&[0u8; 32]),
-        })
+        ))
     }
 }
 

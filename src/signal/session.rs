@@ -112,15 +112,14 @@ impl<const K: usize> Session<K> {
             their_signed_prekey,
             ChainKey::new(*chain.as_bytes(), 0),
         );
-        Self {
+        Self::from_ratchet(
             ratchet,
             our_identity,
             their_identity,
             base_key,
             their_registration_id,
-            pending: Some(PendingPreKey { ids: pending }),
-            kdf: HkdfSalted::new(&[0u8; 32]),
-        }
+            Some(PendingPreKey { ids: pending }),
+        )
     }
 
     /// The responder's session after X3DH: a sending chain `(SPK_B, CK)`, replaced by the DH step the
@@ -139,13 +138,32 @@ impl<const K: usize> Session<K> {
             our_signed_prekey,
             ChainKey::new(*chain.as_bytes(), 0),
         );
+        Self::from_ratchet(
+            ratchet,
+            our_identity,
+            their_identity,
+            base_key,
+            their_registration_id,
+            None,
+        )
+    }
+
+    /// A session around its ratchet (new from either side, or from a pickle).
+    pub(crate) fn from_ratchet(
+        ratchet: SignalRatchet<K>,
+        our_identity: Curve25519PublicKey,
+        their_identity: Curve25519PublicKey,
+        base_key: Curve25519PublicKey,
+        their_registration_id: u32,
+        pending: Option<PendingPreKey>,
+    ) -> Self {
         Self {
             ratchet,
             our_identity,
             their_identity,
             base_key,
             their_registration_id,
-            pending: None,
+            pending,
             kdf: HkdfSalted::new(&[0u8; 32]),
         }
     }
