@@ -633,6 +633,58 @@ impl fmt::Display for IdentityError {
 
 impl core::error::Error for IdentityError {}
 
+/// Errors from the `backup` layer (recovery keys, passphrases, secret storage, server-side key backup,
+/// key-export files). Like every error here they describe the input's shape, never key material: a
+/// mistyped recovery key is reported as *which* check failed, not as what was typed.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum BackupError {
+    /// A recovery key contains a character outside the base58 alphabet (whitespace is ignored).
+    InvalidBase58,
+    /// A recovery key does not decode to 35 bytes.
+    InvalidLength,
+    /// A recovery key does not start with the bytes `0x8B 0x01`.
+    InvalidPrefix,
+    /// A recovery key's parity byte does not match: a character was mistyped.
+    InvalidParity,
+    /// A MAC did not verify: the wrong key, or altered data. Deliberately says nothing more.
+    Authentication,
+    /// A JSON object or binary payload does not have the expected shape.
+    Malformed,
+    /// An algorithm, format version or key derivation safemeet does not implement.
+    Unsupported,
+    /// A parameter is outside its allowed range (see [`crate::limits`]).
+    InvalidParameter,
+    /// A public key is not a valid key of the expected type.
+    InvalidKey,
+    /// The caller's output buffer is too small; `needed` bytes are required. Nothing was written.
+    BufferTooSmall {
+        /// The number of bytes the output buffer must hold.
+        needed: usize,
+    },
+}
+
+impl fmt::Display for BackupError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::InvalidBase58 => f.write_str("recovery key contains a character outside base58"),
+            Self::InvalidLength => f.write_str("recovery key has the wrong length"),
+            Self::InvalidPrefix => f.write_str("recovery key has the wrong prefix"),
+            Self::InvalidParity => f.write_str("recovery key parity check failed"),
+            Self::Authentication => f.write_str("authentication failed"),
+            Self::Malformed => f.write_str("malformed backup payload"),
+            Self::Unsupported => f.write_str("unsupported algorithm or version"),
+            Self::InvalidParameter => f.write_str("parameter out of range"),
+            Self::InvalidKey => f.write_str("invalid public key"),
+            Self::BufferTooSmall { needed } => {
+                write!(f, "output buffer too small: {needed} bytes needed")
+            }
+        }
+    }
+}
+
+impl core::error::Error for BackupError {}
+
 /// The root error: every layer's error, gathered.
 #[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -663,6 +715,8 @@ pub enum Error {
     Signal(SignalError),
     /// An error from the identity layer.
     Identity(IdentityError),
+    /// An error from the backup layer.
+    Backup(BackupError),
 }
 
 impl fmt::Display for Error {
@@ -681,6 +735,7 @@ impl fmt::Display for Error {
             Self::Qr(e) => write!(f, "qr: {e}"),
             Self::Signal(e) => write!(f, "signal: {e}"),
             Self::Identity(e) => write!(f, "identity: {e}"),
+            Self::Backup(e) => write!(f, "backup: {e}"),
         }
     }
 }
@@ -701,6 +756,7 @@ impl core::error::Error for Error {
             Self::Qr(e) => Some(e),
             Self::Signal(e) => Some(e),
             Self::Identity(e) => Some(e),
+            Self::Backup(e) => Some(e),
         }
     }
 }
@@ -780,5 +836,11 @@ impl From<SignalError> for Error {
 impl From<IdentityError> for Error {
     fn from(e: IdentityError) -> Self {
         Self::Identity(e)
+    }
+}
+
+impl From<BackupError> for Error {
+    fn from(e: BackupError) -> Self {
+        Self::Backup(e)
     }
 }

@@ -17,6 +17,7 @@ extern crate alloc;
 #[cfg(any(test, feature = "std"))]
 extern crate std;
 
+pub mod backup;
 pub mod codec;
 pub mod error;
 pub mod group;
@@ -35,6 +36,6 @@ pub mod x3dh;
 
 pub use error::IdentityError;
 pub use error::{
-    CodecError, CryptoError, Error, GroupError, JsonError, OlmError, PickleError, QrError,
-    RatchetError, SessionError, SignalError, VerificationError, X3dhError,
+    BackupError, CodecError, CryptoError, Error, GroupError, JsonError, OlmError, PickleError,
+    QrError, RatchetError, SessionError, SignalError, VerificationError, X3dhError,
 };
