@@ -22,8 +22,8 @@ use safemeet::backup::secret_storage::{
     SECRET_STORAGE_MAX_SECRET_LEN, SecretStorageKey, decrypt_secret_into, encrypt_secret_into,
     key_description_event_type,
 };
-use safemeet::codec::json::{self, Value};
 use safemeet::codec::base64;
+use safemeet::codec::json::{self, Value};
 use safemeet::identity::CrossSigningSecrets;
 use safemeet::limits::PASSPHRASE_MAX_ITERATIONS;
 
@@ -79,7 +79,10 @@ fn every_error_is_reachable_and_buffers_stay_untouched() {
     assert!(out.iter().all(|&b| b == 0xEE));
 
     // Passphrases.
-    assert_eq!(derive_key(b"p", b"s", 0).err(), Some(BackupError::InvalidParameter));
+    assert_eq!(
+        derive_key(b"p", b"s", 0).err(),
+        Some(BackupError::InvalidParameter)
+    );
     assert_eq!(
         derive_key(b"p", b"s", PASSPHRASE_MAX_ITERATIONS + 1).err(),
         Some(BackupError::InvalidParameter)
@@ -148,7 +151,9 @@ fn every_error_is_reachable_and_buffers_stay_untouched() {
             .err(),
         Some(BackupError::Malformed)
     );
-    let secret = storage.encrypt_secret(&mut rng, MEGOLM_BACKUP_V1, "s3cret").unwrap();
+    let secret = storage
+        .encrypt_secret(&mut rng, MEGOLM_BACKUP_V1, "s3cret")
+        .unwrap();
     let before = storage.description_content();
     let other_id = content(
         "someone-else",
@@ -166,12 +171,19 @@ fn every_error_is_reachable_and_buffers_stay_untouched() {
     );
     assert_eq!(storage.description_content(), before);
     assert_eq!(
-        storage.decrypt_secret(MEGOLM_BACKUP_V1, &secret).unwrap().as_str(),
+        storage
+            .decrypt_secret(MEGOLM_BACKUP_V1, &secret)
+            .unwrap()
+            .as_str(),
         "s3cret"
     );
     assert_eq!(
         storage
-            .encrypt_secret(&mut rng, "n", &"x".repeat(SECRET_STORAGE_MAX_SECRET_LEN + 1))
+            .encrypt_secret(
+                &mut rng,
+                "n",
+                &"x".repeat(SECRET_STORAGE_MAX_SECRET_LEN + 1)
+            )
             .err(),
         Some(BackupError::InvalidParameter)
     );
@@ -194,10 +206,18 @@ fn malformed_contents_are_refused_before_the_mac() {
     let cases = [
         parse("{}"),
         parse(r#"{"encrypted":[]}"#),
-        parse(&format!(r#"{{"encrypted":{{"{id}":{{"iv":"{iv}","mac":"{mac}"}}}}}}"#)),
-        parse(&format!(r#"{{"encrypted":{{"{id}":{{"iv":"{iv}","ciphertext":"{ct}"}}}}}}"#)),
-        parse(&format!(r#"{{"encrypted":{{"{id}":{{"ciphertext":"{ct}","mac":"{mac}"}}}}}}"#)),
-        parse(&format!(r#"{{"encrypted":{{"{id}":{{"iv":1,"ciphertext":"{ct}","mac":"{mac}"}}}}}}"#)),
+        parse(&format!(
+            r#"{{"encrypted":{{"{id}":{{"iv":"{iv}","mac":"{mac}"}}}}}}"#
+        )),
+        parse(&format!(
+            r#"{{"encrypted":{{"{id}":{{"iv":"{iv}","ciphertext":"{ct}"}}}}}}"#
+        )),
+        parse(&format!(
+            r#"{{"encrypted":{{"{id}":{{"ciphertext":"{ct}","mac":"{mac}"}}}}}}"#
+        )),
+        parse(&format!(
+            r#"{{"encrypted":{{"{id}":{{"iv":1,"ciphertext":"{ct}","mac":"{mac}"}}}}}}"#
+        )),
         content(&id, &iv15, ct, mac),
         content(&id, &iv17, ct, mac),
         content(&id, iv, ct, &mac31),
@@ -214,8 +234,14 @@ fn malformed_contents_are_refused_before_the_mac() {
     }
     // Bytes that are not UTF-8, properly encrypted, are malformed only after authentication.
     let mut raw = [0u8; 2];
-    let sealed = encrypt_secret_into(storage.recovery_key(), "n", [1; 16], &[0xC3, 0x28], &mut raw)
-        .unwrap();
+    let sealed = encrypt_secret_into(
+        storage.recovery_key(),
+        "n",
+        [1; 16],
+        &[0xC3, 0x28],
+        &mut raw,
+    )
+    .unwrap();
     let not_utf8 = content(
         &id,
         &base64::encode(sealed.iv),
@@ -239,7 +265,10 @@ fn json_shapes_match_the_specification() {
         storage.description_event_type(),
         format!("m.secret_storage.key.{id}")
     );
-    assert_eq!(key_description_event_type(id), storage.description_event_type());
+    assert_eq!(
+        key_description_event_type(id),
+        storage.description_event_type()
+    );
     assert_eq!(DEFAULT_KEY_EVENT_TYPE, "m.secret_storage.default_key");
     assert_eq!(
         storage.default_key_content().to_canonical(),
@@ -275,7 +304,10 @@ fn json_shapes_match_the_specification() {
             &pad(entry(&c, id, "ciphertext")),
             &format!("{}=", entry(&c, id, "mac")),
         );
-        assert_eq!(storage.decrypt_secret("name", &padded).unwrap().as_str(), text);
+        assert_eq!(
+            storage.decrypt_secret("name", &padded).unwrap().as_str(),
+            text
+        );
     }
 
     // With a passphrase: the description says how, and both the passphrase and the recovery key open
@@ -322,13 +354,18 @@ fn descriptions_without_a_check_accept_any_key() {
     ] {
         let description = parse(text);
         let key = RecoveryKey::generate(&mut rng);
-        assert!(SecretStorageKey::from_key("id", &description, key).is_ok(), "{text}");
+        assert!(
+            SecretStorageKey::from_key("id", &description, key).is_ok(),
+            "{text}"
+        );
     }
     // rust-sdk's case: a passphrase description without iv/mac accepts any passphrase.
     let description = parse(
         r#"{"algorithm":"m.secret_storage.v1.aes-hmac-sha2","passphrase":{"algorithm":"m.pbkdf2","salt":"salty goodness","iterations":100}}"#,
     );
-    assert!(SecretStorageKey::from_passphrase("id", &description, "It's a secret to nobody").is_ok());
+    assert!(
+        SecretStorageKey::from_passphrase("id", &description, "It's a secret to nobody").is_ok()
+    );
     // An absurd iteration count is refused, not computed.
     let description = parse(
         r#"{"algorithm":"m.secret_storage.v1.aes-hmac-sha2","passphrase":{"algorithm":"m.pbkdf2","salt":"s","iterations":4000000000}}"#,

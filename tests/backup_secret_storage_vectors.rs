@@ -68,10 +68,7 @@ fn recovery_keys_decode_and_encode() {
         }
         // Ours decodes to the same key, with or without its spaces.
         assert_eq!(RecoveryKey::decode(encoded).unwrap(), key);
-        assert_eq!(
-            RecoveryKey::decode(&encoded.replace(' ', "")).unwrap(),
-            key
-        );
+        assert_eq!(RecoveryKey::decode(&encoded.replace(' ', "")).unwrap(), key);
     }
     println!("{} recovery keys decoded and re-encoded", cases.len());
     assert_eq!(cases.len(), 5);
@@ -240,7 +237,10 @@ fn js_sdk_secrets_decrypt_and_reencrypt() {
         let content = ours(&serde_json::json!({"encrypted": {"js": {
             "iv": case["iv"], "ciphertext": case["ciphertext"], "mac": case["mac"]
         }}}));
-        assert_eq!(storage.decrypt_secret(name, &content).unwrap().as_str(), data);
+        assert_eq!(
+            storage.decrypt_secret(name, &content).unwrap().as_str(),
+            data
+        );
     }
     assert_eq!(cases.len(), 4);
 }

@@ -107,8 +107,8 @@ fn ours(v: &Value) -> json::Value {
 /// A random string: ASCII, Latin-1, CJK and astral-plane characters, length 0 to `max` characters.
 fn random_text(rng: &mut ChaCha20Rng, max: usize) -> String {
     const POOL: &[char] = &[
-        'a', 'b', 'z', 'A', 'Q', '0', '9', ' ', '.', '_', '"', '\\', '\n', '/', 'é', 'ü', 'ß', '日',
-        '本', '語', '🔑', '😀', '\u{7f}', '\u{a0}',
+        'a', 'b', 'z', 'A', 'Q', '0', '9', ' ', '.', '_', '"', '\\', '\n', '/', 'é', 'ü', 'ß',
+        '日', '本', '語', '🔑', '😀', '\u{7f}', '\u{a0}',
     ];
     let len = (rng.next_u32() as usize) % (max + 1);
     (0..len)
@@ -210,19 +210,24 @@ fn secrets_cross_decrypt_and_tampering_is_refused_by_both() {
         } else {
             random_text(&mut rng, 300)
         };
-        let storage =
-            SecretStorageKey::from_key("KEYID", &no_check_description(), key).unwrap();
+        let storage = SecretStorageKey::from_key("KEYID", &no_check_description(), key).unwrap();
         let key_hex = to_hex(storage.recovery_key().as_bytes());
 
         // js-sdk → ours.
         let r = peer.ok(json!({"op": "encrypt", "key": key_hex, "name": name, "data": secret}));
         let content = json!({"encrypted": {"KEYID": {"iv": r["iv"], "ciphertext": r["ciphertext"], "mac": r["mac"]}}});
         assert_eq!(
-            storage.decrypt_secret(&name, &ours(&content)).unwrap().as_str(),
+            storage
+                .decrypt_secret(&name, &ours(&content))
+                .unwrap()
+                .as_str(),
             secret
         );
         // js-sdk clears bit 63 too.
-        assert_eq!(base64::decode(r["iv"].as_str().unwrap()).unwrap()[8] & 0x80, 0);
+        assert_eq!(
+            base64::decode(r["iv"].as_str().unwrap()).unwrap()[8] & 0x80,
+            0
+        );
 
         // Ours → js-sdk.
         let content = storage.encrypt_secret(&mut rng, &name, &secret).unwrap();
@@ -337,7 +342,8 @@ fn key_descriptions_open_on_both_sides() {
         if i % 2 == 1 {
             let salt = PassphraseInfo::with_iterations(&mut rng, 1).salt;
             let phrase = random_text(&mut rng, 20);
-            let r = peer.ok(json!({"op": "derive", "passphrase": phrase, "salt": salt, "iterations": 7}));
+            let r = peer
+                .ok(json!({"op": "derive", "passphrase": phrase, "salt": salt, "iterations": 7}));
             request = json!({"op": "addKey", "key": r["key"],
                 "passphrase": {"algorithm": "m.pbkdf2", "salt": salt, "iterations": 7}});
             js_passphrase = Some((phrase, r["key"].as_str().unwrap().to_owned()));
@@ -391,16 +397,23 @@ fn secret_storage_accounts_interoperate() {
     assert_eq!(events.len(), 3);
     let expected = secrets.to_secret_storage();
     for ((name, content), seed) in events.iter().zip(&expected) {
-        let r = peer.ok(json!({"op": "get", "key": key_hex, "keyId": key_id, "info": info,
-            "name": name, "content": theirs(content)}));
-        assert_eq!(r["secret"].as_str().unwrap(), seed.as_ref().unwrap().as_str());
+        let r = peer.ok(
+            json!({"op": "get", "key": key_hex, "keyId": key_id, "info": info,
+            "name": name, "content": theirs(content)}),
+        );
+        assert_eq!(
+            r["secret"].as_str().unwrap(),
+            seed.as_ref().unwrap().as_str()
+        );
     }
     let backup_key = base64::encode(random_key(&mut rng).as_bytes());
     let content = storage
         .encrypt_secret(&mut rng, MEGOLM_BACKUP_V1, &backup_key)
         .unwrap();
-    let r = peer.ok(json!({"op": "get", "key": key_hex, "keyId": key_id, "info": info,
-        "name": MEGOLM_BACKUP_V1, "content": theirs(&content)}));
+    let r = peer.ok(
+        json!({"op": "get", "key": key_hex, "keyId": key_id, "info": info,
+        "name": MEGOLM_BACKUP_V1, "content": theirs(&content)}),
+    );
     assert_eq!(r["secret"].as_str().unwrap(), backup_key);
 
     // js-sdk's SecretStorage.store of other cross-signing keys, loaded by us.
@@ -412,8 +425,10 @@ fn secret_storage_accounts_interoperate() {
     ];
     let mut account = std::collections::BTreeMap::new();
     for (name, seed) in names.iter().zip(other.to_secret_storage()) {
-        let r = peer.ok(json!({"op": "store", "key": key_hex, "keyId": key_id, "info": info,
-            "name": name, "secret": seed.unwrap().as_str()}));
+        let r = peer.ok(
+            json!({"op": "store", "key": key_hex, "keyId": key_id, "info": info,
+            "name": name, "secret": seed.unwrap().as_str()}),
+        );
         account.insert(name.to_string(), ours(&r["content"]));
     }
     let loaded = storage
@@ -425,9 +440,7 @@ fn secret_storage_accounts_interoperate() {
     // Under another storage key, nothing opens.
     let stranger = SecretStorageKey::new(&mut rng, None);
     assert_eq!(
-        stranger
-            .load_cross_signing(|name| account.get(name))
-            .err(),
+        stranger.load_cross_signing(|name| account.get(name)).err(),
         Some(BackupError::NotEncryptedForKey)
     );
 }

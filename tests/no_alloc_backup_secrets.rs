@@ -21,8 +21,7 @@ use safemeet::BackupError;
 use safemeet::backup::passphrase::derive_key;
 use safemeet::backup::recovery_key::{ENCODED_LEN, RecoveryKey};
 use safemeet::backup::secret_storage::{
-    MEGOLM_BACKUP_V1, compute_key_check, decrypt_secret_into, encrypt_secret_into,
-    verify_key_check,
+    MEGOLM_BACKUP_V1, compute_key_check, decrypt_secret_into, encrypt_secret_into, verify_key_check,
 };
 
 #[test]
@@ -36,15 +35,29 @@ fn backup_secret_core_calls_do_not_allocate() {
     let back = no_alloc("decode", || RecoveryKey::decode(text).unwrap());
     assert_eq!(back, key);
     for (bad, err) in [
-        ("EsTZ 4us6 nh29 89jk U1uH Zbae 4PuS QQC1 86pt em8o R8nb bdw0", BackupError::InvalidBase58),
+        (
+            "EsTZ 4us6 nh29 89jk U1uH Zbae 4PuS QQC1 86pt em8o R8nb bdw0",
+            BackupError::InvalidBase58,
+        ),
         ("EsTZ 4us6", BackupError::InvalidLength),
-        ("AATpRvZTnjck8YrhRAtwXLS84Nr2r9S9LGAWDaExVAPBvLRk", BackupError::InvalidPrefix),
-        ("EsTZ 4us6 nh29 89jk U1uH Zbae 4PuS QQC1 86pt em8o R8nb bdwR", BackupError::InvalidParity),
+        (
+            "AATpRvZTnjck8YrhRAtwXLS84Nr2r9S9LGAWDaExVAPBvLRk",
+            BackupError::InvalidPrefix,
+        ),
+        (
+            "EsTZ 4us6 nh29 89jk U1uH Zbae 4PuS QQC1 86pt em8o R8nb bdwR",
+            BackupError::InvalidParity,
+        ),
     ] {
-        assert_eq!(no_alloc("decode (bad)", || RecoveryKey::decode(bad)), Err(err));
+        assert_eq!(
+            no_alloc("decode (bad)", || RecoveryKey::decode(bad)),
+            Err(err)
+        );
     }
 
-    let derived = no_alloc("derive_key", || derive_key(b"correct horse", b"salt", 10).unwrap());
+    let derived = no_alloc("derive_key", || {
+        derive_key(b"correct horse", b"salt", 10).unwrap()
+    });
     assert_ne!(derived.as_bytes(), &[0; 32]);
 
     let secret = b"dwdtCnMYpX08FsFyUbJmRd9ML4frwJkqsXf7pR25LCo";
@@ -54,23 +67,43 @@ fn backup_secret_core_calls_do_not_allocate() {
     });
     let mut pt = [0u8; 64];
     let n = no_alloc("decrypt_secret_into", || {
-        decrypt_secret_into(&key, MEGOLM_BACKUP_V1, &sealed.iv, &ct[..sealed.len], &sealed.mac, &mut pt)
-            .unwrap()
+        decrypt_secret_into(
+            &key,
+            MEGOLM_BACKUP_V1,
+            &sealed.iv,
+            &ct[..sealed.len],
+            &sealed.mac,
+            &mut pt,
+        )
+        .unwrap()
     });
     assert_eq!(&pt[..n], secret);
     let mut bad_mac = sealed.mac;
     bad_mac[0] ^= 1;
     assert_eq!(
         no_alloc("decrypt_secret_into (bad MAC)", || {
-            decrypt_secret_into(&key, MEGOLM_BACKUP_V1, &sealed.iv, &ct[..sealed.len], &bad_mac, &mut pt)
+            decrypt_secret_into(
+                &key,
+                MEGOLM_BACKUP_V1,
+                &sealed.iv,
+                &ct[..sealed.len],
+                &bad_mac,
+                &mut pt,
+            )
         }),
         Err(BackupError::Authentication)
     );
 
-    let (iv, mac) = no_alloc("compute_key_check", || compute_key_check(&key, [3; 16]).unwrap());
-    no_alloc("verify_key_check", || verify_key_check(&key, &iv, &mac).unwrap());
+    let (iv, mac) = no_alloc("compute_key_check", || {
+        compute_key_check(&key, [3; 16]).unwrap()
+    });
+    no_alloc("verify_key_check", || {
+        verify_key_check(&key, &iv, &mac).unwrap()
+    });
     assert_eq!(
-        no_alloc("verify_key_check (wrong key)", || verify_key_check(&derived, &iv, &mac)),
+        no_alloc("verify_key_check (wrong key)", || verify_key_check(
+            &derived, &iv, &mac
+        )),
         Err(BackupError::KeyCheckFailed)
     );
 }

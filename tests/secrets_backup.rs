@@ -28,7 +28,10 @@ fn assert_no_leak(text: &str, key: &RecoveryKey) {
         encoded[..14].to_owned(),
         encoded.replace(' ', "")[..12].to_owned(),
     ] {
-        assert!(!text.contains(&pattern), "{text:?} leaks the key ({pattern})");
+        assert!(
+            !text.contains(&pattern),
+            "{text:?} leaks the key ({pattern})"
+        );
     }
 }
 
@@ -49,7 +52,9 @@ fn keys_are_redacted() {
     assert_no_leak(&format!("{storage:#?}"), storage.recovery_key());
 
     // A decrypted secret's content does not appear in the content's or the key's Debug either.
-    let content = storage.encrypt_secret(&mut rng, "m.megolm_backup.v1", "the secret text").unwrap();
+    let content = storage
+        .encrypt_secret(&mut rng, "m.megolm_backup.v1", "the secret text")
+        .unwrap();
     assert!(!format!("{content:?}").contains("the secret text"));
 }
 

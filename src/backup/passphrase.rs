@@ -143,7 +143,10 @@ impl PassphraseInfo {
         let mut object = Object::new();
         object.insert("algorithm".into(), ALGORITHM.into());
         object.insert("salt".into(), self.salt.as_str().into());
-        object.insert("iterations".into(), Value::Integer(i64::from(self.iterations)));
+        object.insert(
+            "iterations".into(),
+            Value::Integer(i64::from(self.iterations)),
+        );
         object.insert("bits".into(), Value::Integer(i64::from(self.bits)));
         Value::Object(object)
     }
@@ -210,7 +213,10 @@ mod tests {
         assert_eq!(PassphraseInfo::from_json(&info.to_json()), Ok(info));
 
         let cases = [
-            (r#"{"algorithm":"m.pbkdf2","salt":"s","iterations":10}"#, None),
+            (
+                r#"{"algorithm":"m.pbkdf2","salt":"s","iterations":10}"#,
+                None,
+            ),
             (
                 r#"{"algorithm":"m.pbkdf2","salt":"s","iterations":10,"bits":256}"#,
                 None,
@@ -243,16 +249,15 @@ mod tests {
                 r#"{"algorithm":"m.pbkdf2","salt":"s","iterations":"10"}"#,
                 Some(BackupError::Malformed),
             ),
-            (r#"{"salt":"s","iterations":10}"#, Some(BackupError::Malformed)),
+            (
+                r#"{"salt":"s","iterations":10}"#,
+                Some(BackupError::Malformed),
+            ),
             (r#"[]"#, Some(BackupError::Malformed)),
         ];
         for (text, expected) in cases {
             let value = json::parse(text.as_bytes()).unwrap();
-            assert_eq!(
-                PassphraseInfo::from_json(&value).err(),
-                expected,
-                "{text}"
-            );
+            assert_eq!(PassphraseInfo::from_json(&value).err(), expected, "{text}");
         }
     }
 }

@@ -273,8 +273,14 @@ mod tests {
             Err(BackupError::InvalidBase58)
         );
         assert_eq!(RecoveryKey::decode(""), Err(BackupError::InvalidLength));
-        assert_eq!(RecoveryKey::decode("  \n\t"), Err(BackupError::InvalidLength));
-        assert_eq!(RecoveryKey::decode("EsTZ é"), Err(BackupError::InvalidBase58));
+        assert_eq!(
+            RecoveryKey::decode("  \n\t"),
+            Err(BackupError::InvalidLength)
+        );
+        assert_eq!(
+            RecoveryKey::decode("EsTZ é"),
+            Err(BackupError::InvalidBase58)
+        );
     }
 
     #[test]

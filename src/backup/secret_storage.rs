@@ -115,8 +115,13 @@ struct SecretKeys {
 impl SecretKeys {
     fn derive(key: &RecoveryKey, name: &str) -> Result<Self, BackupError> {
         let mut okm = zeroize::Zeroizing::new([0u8; 64]);
-        hkdf_sha256(&[0u8; 32], key.as_bytes(), name.as_bytes(), okm.as_mut_slice())
-            .map_err(|_| BackupError::InvalidParameter)?;
+        hkdf_sha256(
+            &[0u8; 32],
+            key.as_bytes(),
+            name.as_bytes(),
+            okm.as_mut_slice(),
+        )
+        .map_err(|_| BackupError::InvalidParameter)?;
         let mut keys = Self {
             aes: [0; 32],
             mac: [0; 32],

@@ -68,7 +68,8 @@ pub fn check_secret_storage(data: &[u8]) {
 
     // 2. Raw iv ‖ mac ‖ ciphertext.
     if let (Some(iv), Some(rest)) = (data.first_chunk::<IV_LEN>(), data.get(IV_LEN..)) {
-        if let (Some(mac), Some(ciphertext)) = (rest.first_chunk::<MAC_LEN>(), rest.get(MAC_LEN..)) {
+        if let (Some(mac), Some(ciphertext)) = (rest.first_chunk::<MAC_LEN>(), rest.get(MAC_LEN..))
+        {
             for name in FUZZ_NAMES {
                 check_raw(&key, name, iv, ciphertext, mac);
             }
@@ -117,7 +118,10 @@ fn check_raw(
         }
         Err(e) => {
             assert!(
-                matches!(e, BackupError::Authentication | BackupError::InvalidParameter),
+                matches!(
+                    e,
+                    BackupError::Authentication | BackupError::InvalidParameter
+                ),
                 "{e:?}"
             );
             assert!(out.iter().all(|&b| b == 0xA5), "a failed decrypt wrote");
@@ -142,7 +146,10 @@ fn assert_reencrypts(
     let sealed =
         encrypt_secret_into(key, name, *iv, plaintext, &mut again).expect("re-encryption works");
     if iv[8] & 0x80 == 0 {
-        assert_eq!(&sealed.mac, mac, "decrypted bytes were not MACed under the key");
+        assert_eq!(
+            &sealed.mac, mac,
+            "decrypted bytes were not MACed under the key"
+        );
         assert_eq!(again, ciphertext, "decrypted bytes do not re-encrypt");
     } else {
         let mut back = vec![0u8; plaintext.len()];
