@@ -20,7 +20,7 @@
 )]
 
 use core::hint::black_box;
-use std::time::Duration;
+use core::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use rand_chacha::ChaCha20Rng;

@@ -337,7 +337,7 @@ fn json_shapes_match_the_specification() {
 
 fn pad(s: &str) -> String {
     let mut s = s.to_owned();
-    while s.len() % 4 != 0 {
+    while !s.len().is_multiple_of(4) {
         s.push('=');
     }
     s

@@ -61,7 +61,7 @@ fn recovery_keys_decode_and_encode() {
         assert_eq!(key.as_bytes().to_vec(), hex(case["key"].as_str().unwrap()));
         let mut out = [0u8; ENCODED_LEN];
         key.encode_into(&mut out).unwrap();
-        let encoded = std::str::from_utf8(&out).unwrap();
+        let encoded = core::str::from_utf8(&out).unwrap();
         if let Some(expected) = case["encoded"].as_str() {
             assert_eq!(encoded, expected);
             assert_eq!(key.to_base58().as_str(), expected);

@@ -67,14 +67,13 @@ pub fn check_secret_storage(data: &[u8]) {
     }
 
     // 2. Raw iv ‖ mac ‖ ciphertext.
-    if let (Some(iv), Some(rest)) = (data.first_chunk::<IV_LEN>(), data.get(IV_LEN..)) {
-        if let (Some(mac), Some(ciphertext)) = (rest.first_chunk::<MAC_LEN>(), rest.get(MAC_LEN..))
-        {
-            for name in FUZZ_NAMES {
-                check_raw(&key, name, iv, ciphertext, mac);
-            }
-            let _ = verify_key_check(&key, iv, mac);
+    if let (Some(iv), Some(rest)) = (data.first_chunk::<IV_LEN>(), data.get(IV_LEN..))
+        && let (Some(mac), Some(ciphertext)) = (rest.first_chunk::<MAC_LEN>(), rest.get(MAC_LEN..))
+    {
+        for name in FUZZ_NAMES {
+            check_raw(&key, name, iv, ciphertext, mac);
         }
+        let _ = verify_key_check(&key, iv, mac);
     }
 
     // 3. A mask over a genuine secret.

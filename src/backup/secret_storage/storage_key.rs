@@ -4,6 +4,7 @@
 use alloc::borrow::ToOwned;
 use alloc::format;
 use alloc::string::String;
+use alloc::vec;
 use alloc::vec::Vec;
 use core::fmt;
 
@@ -216,8 +217,7 @@ impl SecretStorageKey {
     ) -> Result<Value, BackupError> {
         let mut iv = [0u8; IV_LEN];
         rng.fill_bytes(&mut iv);
-        let mut ciphertext = Vec::new();
-        ciphertext.resize(secret.len(), 0);
+        let mut ciphertext = vec![0u8; secret.len()];
         let sealed = encrypt_secret_into(&self.key, name, iv, secret.as_bytes(), &mut ciphertext)?;
         let mut entry = Object::new();
         entry.insert("iv".into(), base64::encode(sealed.iv).into());
@@ -261,8 +261,7 @@ impl SecretStorageKey {
         if ciphertext.len() > SECRET_STORAGE_MAX_SECRET_LEN {
             return Err(BackupError::InvalidParameter);
         }
-        let mut plaintext = Zeroizing::new(Vec::new());
-        plaintext.resize(ciphertext.len(), 0);
+        let mut plaintext = Zeroizing::new(vec![0u8; ciphertext.len()]);
         let n = decrypt_secret_into(&self.key, name, &iv, &ciphertext, &mac, &mut plaintext)?;
         let text = plaintext
             .get(..n)
