@@ -39,6 +39,32 @@ pub fn key_description_event_type(key_id: &str) -> String {
 /// Made by [`SecretStorageKey::new`] (a new key), or by opening a description with the recovery key,
 /// the passphrase or the raw key; opening runs the description's key check. `Debug` shows the id
 /// and the description, never the key.
+///
+/// ```
+/// use rand_core::SeedableRng;
+/// use safemeet::BackupError;
+/// use safemeet::backup::secret_storage::{MEGOLM_BACKUP_V1, SecretStorageKey};
+///
+/// let mut rng = rand_chacha::ChaCha20Rng::from_seed([1; 32]);
+///
+/// // Setting up: a new key; its description, the default-key pointer and the secret go to the
+/// // server as account data, the recovery key to the person.
+/// let key = SecretStorageKey::new(&mut rng, None);
+/// let description = key.description_content();
+/// let backup_secret = key.encrypt_secret(&mut rng, MEGOLM_BACKUP_V1, "dwdtCnMYpX08FsFyUbJmRd9ML4frwJkqsXf7pR25LCo")?;
+/// let written_down = key.recovery_key().to_base58();
+///
+/// // A new device: the person types the recovery key; the key check says whether it is right.
+/// let opened = SecretStorageKey::from_recovery_key(key.key_id(), &description, &written_down)?;
+/// assert_eq!(opened.decrypt_secret(MEGOLM_BACKUP_V1, &backup_secret)?.as_str(), "dwdtCnMYpX08FsFyUbJmRd9ML4frwJkqsXf7pR25LCo");
+///
+/// let other = SecretStorageKey::new(&mut rng, None).recovery_key().to_base58();
+/// assert_eq!(
+///     SecretStorageKey::from_recovery_key(key.key_id(), &description, &other).err(),
+///     Some(BackupError::KeyCheckFailed)
+/// );
+/// # Ok::<(), BackupError>(())
+/// ```
 pub struct SecretStorageKey {
     key: RecoveryKey,
     key_id: String,
