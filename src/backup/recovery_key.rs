@@ -40,7 +40,7 @@ use alloc::string::String;
 use core::fmt;
 
 use rand_core::CryptoRng;
-use subtle::{ConstantTimeEq, ConstantTimeLess};
+use subtle::ConstantTimeEq;
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use crate::codec::base58;
@@ -203,15 +203,10 @@ impl RecoveryKey {
 }
 
 /// Whether `c` is one of the 58 characters of the Bitcoin alphabet (digits and letters without `0`,
-/// `O`, `I` and `l`). Written as comparisons so that it takes the same time for every digit.
-fn is_base58_digit(c: u8) -> bool {
-    let in_range = |lo: u8, hi: u8| !bool::from(c.ct_lt(&lo)) && bool::from(c.ct_lt(&(hi + 1)));
-    in_range(b'1', b'9')
-        || in_range(b'A', b'H')
-        || in_range(b'J', b'N')
-        || in_range(b'P', b'Z')
-        || in_range(b'a', b'k')
-        || in_range(b'm', b'z')
+/// `O`, `I` and `l`). Like the base58 conversion itself (see [`crate::codec::base58`]), this is not
+/// constant-time; no Matrix client's is.
+const fn is_base58_digit(c: u8) -> bool {
+    matches!(c, b'1'..=b'9' | b'A'..=b'H' | b'J'..=b'N' | b'P'..=b'Z' | b'a'..=b'k' | b'm'..=b'z')
 }
 
 /// The parity byte of `key`: the XOR of the prefix and the key bytes.
