@@ -333,6 +333,38 @@ fn json_shapes_match_the_specification() {
         SecretStorageKey::from_passphrase(with.key_id(), &description, "open sesame!").err(),
         Some(BackupError::KeyCheckFailed)
     );
+
+    // What a person types: either works; a wrong one of either kind fails the key check.
+    let typed_key = with.recovery_key().to_base58();
+    for input in ["open sesame", typed_key.as_str()] {
+        let opened = SecretStorageKey::from_user_input(with.key_id(), &description, input).unwrap();
+        assert_eq!(opened.recovery_key(), with.recovery_key());
+    }
+    let stranger = RecoveryKey::generate(&mut rng).to_base58();
+    for input in ["open sesame!", stranger.as_str()] {
+        assert_eq!(
+            SecretStorageKey::from_user_input(with.key_id(), &description, input).err(),
+            Some(BackupError::KeyCheckFailed)
+        );
+    }
+    // Without a passphrase, text that is not a recovery key gets the decoding error.
+    let plain = SecretStorageKey::new(&mut rng, None);
+    assert_eq!(
+        SecretStorageKey::from_user_input(
+            plain.key_id(),
+            &plain.description_content(),
+            "open sesame"
+        )
+        .err(),
+        Some(BackupError::InvalidLength)
+    );
+    assert_eq!(
+        SecretStorageKey::from_user_input(plain.key_id(), &plain.description_content(), "0pen")
+            .err(),
+        Some(BackupError::InvalidBase58)
+    );
+    assert_eq!(RecoveryKey::ENCODED_LEN, ENCODED_LEN);
+    assert_eq!(RecoveryKey::LEN, 32);
 }
 
 fn pad(s: &str) -> String {

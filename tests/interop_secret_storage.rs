@@ -367,6 +367,13 @@ fn key_descriptions_open_on_both_sides() {
                 let opened =
                     SecretStorageKey::from_passphrase(key_id, &description, &phrase).unwrap();
                 assert_eq!(to_hex(opened.recovery_key().as_bytes()), derived);
+                // Typed either way: the phrase, or the key as js-sdk prints it.
+                let r = peer.ok(json!({"op": "encode", "key": derived}));
+                for input in [phrase.as_str(), r["text"].as_str().unwrap()] {
+                    let opened =
+                        SecretStorageKey::from_user_input(key_id, &description, input).unwrap();
+                    assert_eq!(to_hex(opened.recovery_key().as_bytes()), derived);
+                }
                 assert_eq!(
                     SecretStorageKey::from_passphrase(key_id, &description, &format!("{phrase}!"))
                         .err(),

@@ -75,6 +75,12 @@ const _: () = assert!(BASE58_LEN == 48 && ENCODED_LEN == 59 && DECODED_LEN == 35
 pub struct RecoveryKey([u8; KEY_LEN]);
 
 impl RecoveryKey {
+    /// The key's length in bytes ([`KEY_LEN`]).
+    pub const LEN: usize = KEY_LEN;
+
+    /// The length of the displayed form ([`ENCODED_LEN`], 59).
+    pub const ENCODED_LEN: usize = ENCODED_LEN;
+
     /// A fresh random key.
     pub fn generate<R: CryptoRng + ?Sized>(rng: &mut R) -> Self {
         let mut bytes = [0u8; KEY_LEN];

@@ -170,6 +170,35 @@ impl SecretStorageKey {
         Self::from_key(key_id, description, key)
     }
 
+    /// Opens the key `key_id` described by `description` with whatever a person typed: a recovery
+    /// key, or the passphrase if the description has one (what a "Verify with Security Key or
+    /// Phrase" prompt accepts). Text that decodes as a recovery key is tried as one (a passphrase
+    /// that happens to be a valid recovery key, prefix and parity included, is not a real case);
+    /// anything else is tried as the passphrase. rust-sdk tries the passphrase first, which costs a
+    /// full PBKDF2 run whenever a recovery key is typed; the outcomes are the same.
+    ///
+    /// # Errors
+    /// For a recovery key, as [`SecretStorageKey::from_recovery_key`]; otherwise, if the
+    /// description has a passphrase, as [`SecretStorageKey::from_passphrase`], and if it has none,
+    /// the [`RecoveryKey::decode`] error.
+    pub fn from_user_input(
+        key_id: &str,
+        description: &Value,
+        input: &str,
+    ) -> Result<Self, BackupError> {
+        match RecoveryKey::decode(input) {
+            Ok(key) => Self::from_key(key_id, description, key),
+            Err(decode_error) => {
+                let has_passphrase = description.get("passphrase").is_some();
+                if has_passphrase {
+                    Self::from_passphrase(key_id, description, input)
+                } else {
+                    Err(decode_error)
+                }
+            }
+        }
+    }
+
     /// Opens the key `key_id` described by `description` with the raw key.
     ///
     /// # Errors
