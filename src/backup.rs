@@ -13,4 +13,13 @@
 //!
 //! The cryptography works without an allocator (caller buffers); the JSON shapes need `alloc`.
 
+pub mod passphrase;
+pub mod recovery_key;
+pub mod secret_storage;
+
 pub use crate::error::BackupError;
+#[cfg(feature = "alloc")]
+pub use passphrase::PassphraseInfo;
+pub use recovery_key::RecoveryKey;
+#[cfg(feature = "alloc")]
+pub use secret_storage::SecretStorageKey;

@@ -662,6 +662,17 @@ pub enum BackupError {
         /// The number of bytes the output buffer must hold.
         needed: usize,
     },
+    /// A secret-storage key failed the key check of its description (the `iv`/`mac` pair): the
+    /// recovery key or passphrase is not the one this key description was made with. Distinct from
+    /// [`BackupError::Authentication`] so that an application can say "wrong recovery key" before it
+    /// tries any secret.
+    KeyCheckFailed,
+    /// A secret's account-data content has no entry for this secret-storage key id: the secret was
+    /// stored under another key.
+    NotEncryptedForKey,
+    /// A secret-storage key description has no `passphrase` object, so no passphrase can open it
+    /// (only its recovery key can).
+    NoPassphrase,
 }
 
 impl fmt::Display for BackupError {
@@ -679,6 +690,9 @@ impl fmt::Display for BackupError {
             Self::BufferTooSmall { needed } => {
                 write!(f, "output buffer too small: {needed} bytes needed")
             }
+            Self::KeyCheckFailed => f.write_str("secret storage key check failed: wrong key"),
+            Self::NotEncryptedForKey => f.write_str("secret not encrypted for this key"),
+            Self::NoPassphrase => f.write_str("secret storage key has no passphrase"),
         }
     }
 }

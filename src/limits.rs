@@ -202,3 +202,19 @@ pub const SIGNAL_SENDER_KEY_MAX_FORWARD_JUMP: u32 = 25_000;
 /// clients send long texts and media as attachments, so a group message body is a few kilobytes.
 /// 256 KiB bounds what one message can make a receiver copy and decrypt, and the buffer it must size.
 pub const SIGNAL_SENDER_KEY_MAX_CIPHERTEXT_LEN: usize = 256 * 1024;
+
+// Backup: recovery keys, passphrases, secret storage.
+
+/// The most PBKDF2-HMAC-SHA-512 iterations an `m.pbkdf2` passphrase description may ask for. The
+/// count comes from account data, which the server (or whoever controls it) can rewrite, and each
+/// iteration costs two SHA-512 compressions: without a cap one event could make a device compute for
+/// hours. matrix-rust-sdk and matrix-js-sdk create descriptions with 500,000 iterations (older
+/// Element releases used the same), and rust-sdk accepts any `u32`; ten times the clients' default
+/// (a few seconds on a laptop, under a minute on a slow phone) leaves room for clients that raise it.
+pub const PASSPHRASE_MAX_ITERATIONS: u32 = 5_000_000;
+
+/// The longest secret, in bytes, that secret storage encrypts or decrypts. The secrets Matrix stores
+/// are base64 keys of 43 characters; account data events are capped by the JSON reader at
+/// [`MAX_JSON_LEN`] (64 KiB) anyway. Neither rust-sdk nor js-sdk sets a limit of its own; 16 KiB
+/// bounds the buffer a decrypt needs and the work one hostile event can cause.
+pub const SECRET_STORAGE_MAX_SECRET_LEN: usize = 16 * 1024;

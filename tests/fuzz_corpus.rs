@@ -255,3 +255,21 @@ fn signal_sender_key_corpus() {
         safemeet::signal::group::fuzz_checks::check_sender_key,
     );
 }
+
+#[cfg(feature = "alloc")]
+#[test]
+fn backup_recovery_key_corpus() {
+    replay(
+        "backup_recovery_key",
+        safemeet::backup::secret_storage::fuzz_checks::check_recovery_key,
+    );
+}
+
+#[cfg(feature = "alloc")]
+#[test]
+fn backup_secret_storage_corpus() {
+    replay(
+        "backup_secret_storage",
+        safemeet::backup::secret_storage::fuzz_checks::check_secret_storage,
+    );
+}
