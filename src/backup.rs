@@ -14,3 +14,5 @@
 //! The cryptography works without an allocator (caller buffers); the JSON shapes need `alloc`.
 
 pub use crate::error::BackupError;
+
+pub mod key_backup;

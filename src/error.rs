@@ -662,6 +662,9 @@ pub enum BackupError {
         /// The number of bytes the output buffer must hold.
         needed: usize,
     },
+    /// A signature was asked for with a private key that is not held (the master key, to sign a
+    /// backup's `auth_data`).
+    MissingPrivateKey,
 }
 
 impl fmt::Display for BackupError {
@@ -679,6 +682,7 @@ impl fmt::Display for BackupError {
             Self::BufferTooSmall { needed } => {
                 write!(f, "output buffer too small: {needed} bytes needed")
             }
+            Self::MissingPrivateKey => f.write_str("private key not held"),
         }
     }
 }

@@ -202,3 +202,16 @@ pub const SIGNAL_SENDER_KEY_MAX_FORWARD_JUMP: u32 = 25_000;
 /// clients send long texts and media as attachments, so a group message body is a few kilobytes.
 /// 256 KiB bounds what one message can make a receiver copy and decrypt, and the buffer it must size.
 pub const SIGNAL_SENDER_KEY_MAX_CIPHERTEXT_LEN: usize = 256 * 1024;
+
+// ---------------------------------------------------------------------------------------------------
+// Server-side key backup (`backup::key_backup`)
+// ---------------------------------------------------------------------------------------------------
+
+/// The longest backup ciphertext (`session_data.ciphertext`, decoded) that is decrypted, and the
+/// longest one that is written, in bytes. One backed-up room key is a JSON object of about 600 bytes
+/// (a 229-byte session export in base64, two keys, an algorithm name and an empty forwarding chain);
+/// a forwarding chain of a few dozen keys stays under 4 KiB. 64 KiB is the size of an event, the most
+/// [`crate::codec::json::parse`] reads, and bounds what one entry of a server response can make us
+/// allocate and decrypt. Neither vodozemac nor matrix-rust-sdk set a bound (they decrypt whatever the
+/// server sends); matrix-js-sdk neither.
+pub const KEY_BACKUP_MAX_CIPHERTEXT_LEN: usize = 64 * 1024;
