@@ -330,7 +330,9 @@ impl BackupInfo {
             let Some(device_id) = key_id.strip_prefix("ed25519:") else {
                 continue;
             };
-            if *key_id == this_device_id || !store.device_trust(own_user, device_id).is_verified() {
+            // Our own device id too: if the store holds it as verified (cross-signed by our
+            // trusted self-signing key), its key there is as good as any verified device's.
+            if !store.device_trust(own_user, device_id).is_verified() {
                 continue;
             }
             if let Some(device) = store.device(own_user, device_id)
