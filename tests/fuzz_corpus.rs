@@ -255,3 +255,12 @@ fn signal_sender_key_corpus() {
         safemeet::signal::group::fuzz_checks::check_sender_key,
     );
 }
+
+#[cfg(feature = "alloc")]
+#[test]
+fn backup_key_backup_corpus() {
+    replay(
+        "backup_key_backup",
+        safemeet::backup::key_backup::fuzz_checks::check_backup,
+    );
+}
