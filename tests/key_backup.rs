@@ -856,7 +856,7 @@ fn secrets_never_print() {
         assert!(!text.contains(&hex[..16]), "{text}");
         assert!(!text.contains(&hex[..16].to_uppercase()), "{text}");
         assert!(!text.contains(&b64[..12]), "{text}");
-        assert!(!text.contains(&format!("{:?}", &seed[..4]).trim_end_matches(']')));
+        assert!(!text.contains(format!("{:?}", &seed[..4]).trim_end_matches(']')));
         assert!(text.starts_with("BackupDecryptionKey {") && text.contains("BackupPublicKey("));
     }
     let mut rng = rng(11);
