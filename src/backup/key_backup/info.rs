@@ -21,9 +21,12 @@
 //!    [`BackupTrust::MatchesHeldKey`];
 //! 2. `auth_data` carries a valid signature by our master key, and our identity is trusted (rule T0 of
 //!    [`crate::identity::store`]): [`BackupTrust::SignedByOwnMasterKey`];
-//! 3. a valid signature by this device's own key: [`BackupTrust::SignedByThisDevice`];
-//! 4. a valid signature by another of our devices that is verified, locally or by cross-signing
-//!    ([`crate::identity::IdentityStore::device_trust`]): [`BackupTrust::SignedByOwnDevice`].
+//! 3. a valid signature by this device, checked with the Ed25519 key of its Olm account that the
+//!    caller passes: [`BackupTrust::SignedByThisDevice`];
+//! 4. a valid signature by one of our devices that the identity store holds as verified, locally or
+//!    by cross-signing ([`crate::identity::IdentityStore::device_trust`]), checked with the key the
+//!    store holds for it: [`BackupTrust::SignedByOwnDevice`]. This device counts here too when the
+//!    store has it cross-signed.
 //!
 //! Never trusted, whatever the signatures say: another algorithm, a `public_key` that is not base64 of
 //! a usable Curve25519 key. Signatures by other users, by unknown or unverified devices, by an
