@@ -2,7 +2,7 @@
 //! `insecure-pk-encryption`, what matrix-rust-sdk backs up with) in the same run.
 //!
 //! Run with `cargo bench --bench key_backup`. The plaintext is matrix-rust-sdk's backed-up session of
-//! P17 (`test-vectors/backup-key-backup.json`, 455 bytes of JSON, 464 bytes of ciphertext), a
+//! P17 (`test-vectors/backup-key-backup.json`, 449 bytes of JSON, 464 bytes of ciphertext), a
 //! realistic room key.
 //!
 //! - `backup-encrypt`: one entry, ephemeral key generation included (`encrypt_into` into a buffer;
