@@ -784,6 +784,17 @@ fn version_responses() {
     assert_eq!(info.count(), Some(12));
     assert_eq!(info.etag(), Some("abc"));
     assert_eq!(info.public_key().unwrap(), key.public_key());
+    // The backup a POST created, with the version the server answered.
+    let created =
+        BackupInfo::from_created(&version_request(unsigned_auth_data(&key.public_key())), "9")
+            .unwrap();
+    assert_eq!(created.version(), "9");
+    assert_eq!((created.count(), created.etag()), (None, None));
+    assert_eq!(created.public_key().unwrap(), key.public_key());
+    assert_eq!(
+        BackupInfo::from_created(&Value::Null, "9").unwrap_err(),
+        BackupError::Malformed
+    );
     let other = info_with("m.other", unsigned_auth_data(&key.public_key()));
     assert_eq!(other.public_key().unwrap_err(), BackupError::Unsupported);
 

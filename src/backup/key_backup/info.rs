@@ -226,6 +226,17 @@ impl BackupInfo {
         })
     }
 
+    /// The backup a `POST /room_keys/version` created: the request body (as [`version_request`]
+    /// builds it) and the `version` the server answered with. No `count` or `etag`.
+    ///
+    /// # Errors
+    /// As [`BackupInfo::from_response`].
+    pub fn from_created(request: &Value, version: &str) -> Result<Self, BackupError> {
+        let mut response = request.as_object().ok_or(BackupError::Malformed)?.clone();
+        response.insert("version".into(), Value::from(version));
+        Self::from_response(&Value::Object(response))
+    }
+
     /// The algorithm name.
     #[must_use]
     pub fn algorithm(&self) -> &str {
