@@ -13,6 +13,7 @@
 //!
 //! The cryptography works without an allocator (caller buffers); the JSON shapes need `alloc`.
 
+pub mod key_backup;
 pub mod passphrase;
 pub mod recovery_key;
 pub mod secret_storage;

@@ -673,6 +673,9 @@ pub enum BackupError {
     /// A secret-storage key description has no `passphrase` object, so no passphrase can open it
     /// (only its recovery key can).
     NoPassphrase,
+    /// A signature was asked for with a private key that is not held (the master key, to sign a
+    /// backup's `auth_data`).
+    MissingPrivateKey,
 }
 
 impl fmt::Display for BackupError {
@@ -693,6 +696,7 @@ impl fmt::Display for BackupError {
             Self::KeyCheckFailed => f.write_str("secret storage key check failed: wrong key"),
             Self::NotEncryptedForKey => f.write_str("secret not encrypted for this key"),
             Self::NoPassphrase => f.write_str("secret storage key has no passphrase"),
+            Self::MissingPrivateKey => f.write_str("private key not held"),
         }
     }
 }

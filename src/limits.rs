@@ -218,3 +218,15 @@ pub const PASSPHRASE_MAX_ITERATIONS: u32 = 5_000_000;
 /// [`MAX_JSON_LEN`] (64 KiB) anyway. Neither rust-sdk nor js-sdk sets a limit of its own; 16 KiB
 /// bounds the buffer a decrypt needs and the work one hostile event can cause.
 pub const SECRET_STORAGE_MAX_SECRET_LEN: usize = 16 * 1024;
+// ---------------------------------------------------------------------------------------------------
+// Server-side key backup (`backup::key_backup`)
+// ---------------------------------------------------------------------------------------------------
+
+/// The longest backup ciphertext (`session_data.ciphertext`, decoded) that is decrypted, and the
+/// longest one that is written, in bytes. One backed-up room key is a JSON object of about 600 bytes
+/// (a 229-byte session export in base64, two keys, an algorithm name and an empty forwarding chain);
+/// a forwarding chain of a few dozen keys stays under 4 KiB. 64 KiB is the size of an event, the most
+/// [`crate::codec::json::parse`] reads, and bounds what one entry of a server response can make us
+/// allocate and decrypt. Neither vodozemac nor matrix-rust-sdk set a bound (they decrypt whatever the
+/// server sends); matrix-js-sdk neither.
+pub const KEY_BACKUP_MAX_CIPHERTEXT_LEN: usize = 64 * 1024;

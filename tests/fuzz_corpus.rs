@@ -273,3 +273,12 @@ fn backup_secret_storage_corpus() {
         safemeet::backup::secret_storage::fuzz_checks::check_secret_storage,
     );
 }
+
+#[cfg(feature = "alloc")]
+#[test]
+fn backup_key_backup_corpus() {
+    replay(
+        "backup_key_backup",
+        safemeet::backup::key_backup::fuzz_checks::check_backup,
+    );
+}
