@@ -14,3 +14,7 @@
 //! The cryptography works without an allocator (caller buffers); the JSON shapes need `alloc`.
 
 pub use crate::error::BackupError;
+
+pub mod export;
+#[cfg(feature = "alloc")]
+pub mod room_key;

@@ -662,6 +662,8 @@ pub enum BackupError {
         /// The number of bytes the output buffer must hold.
         needed: usize,
     },
+    /// A room key's `session_id` is not the id of the session its `session_key` holds.
+    SessionIdMismatch,
 }
 
 impl fmt::Display for BackupError {
@@ -679,6 +681,7 @@ impl fmt::Display for BackupError {
             Self::BufferTooSmall { needed } => {
                 write!(f, "output buffer too small: {needed} bytes needed")
             }
+            Self::SessionIdMismatch => f.write_str("room key session id does not match its key"),
         }
     }
 }
