@@ -255,3 +255,12 @@ fn signal_sender_key_corpus() {
         safemeet::signal::group::fuzz_checks::check_sender_key,
     );
 }
+
+#[cfg(feature = "alloc")]
+#[test]
+fn backup_export_corpus() {
+    replay(
+        "backup_export",
+        safemeet::backup::export::fuzz_checks::check,
+    );
+}

@@ -59,6 +59,15 @@
 #[cfg(feature = "alloc")]
 use alloc::{string::String, vec, vec::Vec};
 
+#[doc(hidden)]
+#[allow(
+    clippy::panic,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing
+)]
+pub mod fuzz_checks;
+
 use rand_core::CryptoRng;
 use zeroize::{Zeroize, Zeroizing};
 
