@@ -27,7 +27,10 @@ use safemeet::limits::MAX_EXPORT_ROUNDS;
 use serde_json::Value;
 
 fn vectors() -> Value {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/test-vectors/backup-export.json");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/test-vectors/backup-export.json"
+    );
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
@@ -42,8 +45,11 @@ fn b64(key: &[u8]) -> String {
 /// The session id vodozemac computes for an exported session key.
 fn vodozemac_session_id(session_key: &str) -> String {
     let key = vodozemac::megolm::ExportedSessionKey::from_base64(session_key).unwrap();
-    vodozemac::megolm::InboundGroupSession::import(&key, vodozemac::megolm::SessionConfig::version_1())
-        .session_id()
+    vodozemac::megolm::InboundGroupSession::import(
+        &key,
+        vodozemac::megolm::SessionConfig::version_1(),
+    )
+    .session_id()
 }
 
 fn import(file: &str, passphrase: &str) -> ImportedRoomKeys {
@@ -87,7 +93,10 @@ fn rust_sdk_export_decrypts_and_imports() {
             s(&e["session_id"])
         );
     }
-    println!("rust-sdk TEST_EXPORT: {} room key(s) imported", imported.keys.len());
+    println!(
+        "rust-sdk TEST_EXPORT: {} room key(s) imported",
+        imported.keys.len()
+    );
 }
 
 #[test]
@@ -106,7 +115,10 @@ fn rust_sdk_timeline_fixture_decrypts_its_event() {
     let decrypted = session.decrypt(&message).unwrap();
     let event = json::parse(&decrypted.plaintext).unwrap();
     let body = event.get("content").and_then(|c| c.get("body"));
-    assert_eq!(body.and_then(json::Value::as_str), Some(s(&v["decrypted_body"])));
+    assert_eq!(
+        body.and_then(json::Value::as_str),
+        Some(s(&v["decrypted_body"]))
+    );
 }
 
 #[test]
@@ -124,7 +136,10 @@ fn element_files_decrypt() {
             Err(BackupError::Authentication)
         );
     }
-    println!("Element MegolmExportEncryption files: {} decrypted", cases.len());
+    println!(
+        "Element MegolmExportEncryption files: {} decrypted",
+        cases.len()
+    );
 }
 
 #[test]
@@ -141,7 +156,10 @@ fn backup_plaintext_parses() {
     );
     assert!(key.forwarding_curve25519_key_chain.is_empty());
     assert!(!key.shared_history);
-    let session_key = value.get("session_key").and_then(json::Value::as_str).unwrap();
+    let session_key = value
+        .get("session_key")
+        .and_then(json::Value::as_str)
+        .unwrap();
     assert_eq!(&*key.session_key.to_base64(), session_key);
     assert_eq!(
         key.to_inbound().unwrap().session_id().as_str(),
@@ -185,7 +203,7 @@ fn armor_variants_are_read() {
         rewrap(file, |b| {
             b.as_bytes()
                 .chunks(64)
-                .map(|c| std::str::from_utf8(c).unwrap())
+                .map(|c| core::str::from_utf8(c).unwrap())
                 .collect::<Vec<_>>()
                 .join("\n")
         }),
@@ -193,13 +211,21 @@ fn armor_variants_are_read() {
         rewrap(file, |b| {
             b.as_bytes()
                 .chunks(50)
-                .map(|c| format!("    {}  ", std::str::from_utf8(c).unwrap()))
+                .map(|c| format!("    {}  ", core::str::from_utf8(c).unwrap()))
                 .collect::<Vec<_>>()
                 .join("\n")
         }),
-        format!("{}  \r\n{body}\r\n   {}\r\n", export::HEADER, export::FOOTER),
+        format!(
+            "{}  \r\n{body}\r\n   {}\r\n",
+            export::HEADER,
+            export::FOOTER
+        ),
     ];
-    assert_ne!(padded_len, body.len(), "the padding variant must add padding");
+    assert_ne!(
+        padded_len,
+        body.len(),
+        "the padding variant must add padding"
+    );
     for (i, variant) in variants.iter().enumerate() {
         let got = export::decrypt(variant.as_bytes(), pw)
             .unwrap_or_else(|e| panic!("variant {i}: {e:?}"));
@@ -249,7 +275,11 @@ fn refusals() {
     }
     for at in [0usize, 5, 17, 33, 40, 100, 300] {
         let t = edited(file, |b| {
-            let i = if at < 37 { at.max(1) } else { at.min(b.len() - 1) };
+            let i = if at < 37 {
+                at.max(1)
+            } else {
+                at.min(b.len() - 1)
+            };
             if (33..37).contains(&i) {
                 return; // the rounds: below
             }
@@ -291,7 +321,11 @@ fn refusals() {
         &edited(file, |b| b.truncate(68)),
         BackupError::Malformed,
     );
-    case("empty body", &edited(file, |b| b.clear()), BackupError::Malformed);
+    case(
+        "empty body",
+        &edited(file, |b| b.clear()),
+        BackupError::Malformed,
+    );
     case(
         "dropped a byte",
         &edited(file, |b| {
@@ -350,11 +384,7 @@ fn refusals() {
         }),
         BackupError::Malformed,
     );
-    case(
-        "base64url",
-        &file.replace('+', "-"),
-        BackupError::Malformed,
-    );
+    case("base64url", &file.replace('+', "-"), BackupError::Malformed);
     case(
         "non-ASCII whitespace",
         &file.replacen('\n', "\u{a0}\n", 2),
@@ -372,6 +402,9 @@ fn refusals() {
     println!("{cases} refused files");
 }
 
+/// An edit of a room key's JSON object.
+type Edit = dyn Fn(&mut serde_json::Map<String, Value>);
+
 #[test]
 fn room_key_json_refusals() {
     let v = &vectors()["backup_plaintext"];
@@ -382,38 +415,141 @@ fn room_key_json_refusals() {
         let value = json::parse(serde_json::to_string(&m).unwrap().as_bytes()).unwrap();
         RoomKey::from_json(&value).map(|_| ())
     };
-    let cases: Vec<(&str, Box<dyn Fn(&mut serde_json::Map<String, Value>)>, BackupError)> = vec![
-        ("algorithm v2", Box::new(|m| { m.insert("algorithm".into(), "m.megolm.v2.aes-sha2".into()); }), BackupError::Unsupported),
-        ("no algorithm", Box::new(|m| { m.remove("algorithm"); }), BackupError::Malformed),
-        ("algorithm a number", Box::new(|m| { m.insert("algorithm".into(), 1.into()); }), BackupError::Malformed),
-        ("no sender_key", Box::new(|m| { m.remove("sender_key"); }), BackupError::Malformed),
-        ("short sender_key", Box::new(|m| { m.insert("sender_key".into(), "AAAA".into()); }), BackupError::Malformed),
-        ("no session_key", Box::new(|m| { m.remove("session_key"); }), BackupError::Malformed),
-        ("v2 session_key", Box::new(|m| {
-            let k = m["session_key"].as_str().unwrap().replacen("AQ", "Ag", 1);
-            m.insert("session_key".into(), k.into());
-        }), BackupError::Malformed),
-        ("room_id a number", Box::new(|m| { m.insert("room_id".into(), 7.into()); }), BackupError::Malformed),
-        ("room_id too long", Box::new(|m| { m.insert("room_id".into(), format!("!{}", "a".repeat(300)).into()); }), BackupError::InvalidParameter),
-        ("chain not an array", Box::new(|m| { m.insert("forwarding_curve25519_key_chain".into(), "x".into()); }), BackupError::Malformed),
-        ("chain too long", Box::new(|m| {
-            let k = m["sender_key"].clone();
-            m.insert("forwarding_curve25519_key_chain".into(), Value::Array(vec![k; 33]));
-        }), BackupError::InvalidParameter),
-        ("chain entry not a key", Box::new(|m| { m.insert("forwarding_curve25519_key_chain".into(), serde_json::json!([1])); }), BackupError::Malformed),
-        ("claimed keys not an object", Box::new(|m| { m.insert("sender_claimed_keys".into(), serde_json::json!([])); }), BackupError::Malformed),
-        ("claimed ed25519 not a point", Box::new(|m| {
-            // y = 2 is not on the curve.
-            let mut b = [0u8; 32];
-            b[0] = 2;
-            m.insert("sender_claimed_keys".into(), serde_json::json!({"ed25519": base64::encode(b)}));
-        }), BackupError::InvalidKey),
-        ("claimed other key not a string", Box::new(|m| { m.insert("sender_claimed_keys".into(), serde_json::json!({"x": 1})); }), BackupError::Malformed),
-        ("shared_history a string", Box::new(|m| { m.insert("shared_history".into(), "true".into()); }), BackupError::Malformed),
-        ("shared history spellings disagree", Box::new(|m| {
-            m.insert("shared_history".into(), true.into());
-            m.insert("m.shared_history".into(), false.into());
-        }), BackupError::Malformed),
+    let cases: Vec<(&str, Box<Edit>, BackupError)> = vec![
+        (
+            "algorithm v2",
+            Box::new(|m| {
+                m.insert("algorithm".into(), "m.megolm.v2.aes-sha2".into());
+            }),
+            BackupError::Unsupported,
+        ),
+        (
+            "no algorithm",
+            Box::new(|m| {
+                m.remove("algorithm");
+            }),
+            BackupError::Malformed,
+        ),
+        (
+            "algorithm a number",
+            Box::new(|m| {
+                m.insert("algorithm".into(), 1.into());
+            }),
+            BackupError::Malformed,
+        ),
+        (
+            "no sender_key",
+            Box::new(|m| {
+                m.remove("sender_key");
+            }),
+            BackupError::Malformed,
+        ),
+        (
+            "short sender_key",
+            Box::new(|m| {
+                m.insert("sender_key".into(), "AAAA".into());
+            }),
+            BackupError::Malformed,
+        ),
+        (
+            "no session_key",
+            Box::new(|m| {
+                m.remove("session_key");
+            }),
+            BackupError::Malformed,
+        ),
+        (
+            "v2 session_key",
+            Box::new(|m| {
+                let k = m["session_key"].as_str().unwrap().replacen("AQ", "Ag", 1);
+                m.insert("session_key".into(), k.into());
+            }),
+            BackupError::Malformed,
+        ),
+        (
+            "room_id a number",
+            Box::new(|m| {
+                m.insert("room_id".into(), 7.into());
+            }),
+            BackupError::Malformed,
+        ),
+        (
+            "room_id too long",
+            Box::new(|m| {
+                m.insert("room_id".into(), format!("!{}", "a".repeat(300)).into());
+            }),
+            BackupError::InvalidParameter,
+        ),
+        (
+            "chain not an array",
+            Box::new(|m| {
+                m.insert("forwarding_curve25519_key_chain".into(), "x".into());
+            }),
+            BackupError::Malformed,
+        ),
+        (
+            "chain too long",
+            Box::new(|m| {
+                let k = m["sender_key"].clone();
+                m.insert(
+                    "forwarding_curve25519_key_chain".into(),
+                    Value::Array(vec![k; 33]),
+                );
+            }),
+            BackupError::InvalidParameter,
+        ),
+        (
+            "chain entry not a key",
+            Box::new(|m| {
+                m.insert(
+                    "forwarding_curve25519_key_chain".into(),
+                    serde_json::json!([1]),
+                );
+            }),
+            BackupError::Malformed,
+        ),
+        (
+            "claimed keys not an object",
+            Box::new(|m| {
+                m.insert("sender_claimed_keys".into(), serde_json::json!([]));
+            }),
+            BackupError::Malformed,
+        ),
+        (
+            "claimed ed25519 not a point",
+            Box::new(|m| {
+                // y = 2 is not on the curve.
+                let mut b = [0u8; 32];
+                b[0] = 2;
+                m.insert(
+                    "sender_claimed_keys".into(),
+                    serde_json::json!({"ed25519": base64::encode(b)}),
+                );
+            }),
+            BackupError::InvalidKey,
+        ),
+        (
+            "claimed other key not a string",
+            Box::new(|m| {
+                m.insert("sender_claimed_keys".into(), serde_json::json!({"x": 1}));
+            }),
+            BackupError::Malformed,
+        ),
+        (
+            "shared_history a string",
+            Box::new(|m| {
+                m.insert("shared_history".into(), "true".into());
+            }),
+            BackupError::Malformed,
+        ),
+        (
+            "shared history spellings disagree",
+            Box::new(|m| {
+                m.insert("shared_history".into(), true.into());
+                m.insert("m.shared_history".into(), false.into());
+            }),
+            BackupError::Malformed,
+        ),
     ];
     for (what, edit, want) in &cases {
         assert_eq!(with(edit.as_ref()), Err(*want), "{what}");
@@ -421,7 +557,11 @@ fn room_key_json_refusals() {
     assert!(RoomKey::from_json(&json::Value::Array(vec![])).is_err());
 
     // Accepted: every spelling of the flag, a missing chain and claimed keys, unknown members.
-    for name in ["shared_history", "m.shared_history", "org.matrix.msc3061.shared_history"] {
+    for name in [
+        "shared_history",
+        "m.shared_history",
+        "org.matrix.msc3061.shared_history",
+    ] {
         let mut m = good.clone();
         m.insert(name.into(), true.into());
         let value = json::parse(serde_json::to_string(&m).unwrap().as_bytes()).unwrap();
@@ -441,7 +581,10 @@ fn room_key_json_refusals() {
     assert_eq!(out.get("m.shared_history"), Some(&json::Value::Bool(false)));
     assert_eq!(out.get("shared_history"), Some(&json::Value::Bool(false)));
     // An export needs a room id.
-    assert_eq!(key.to_export_json().map(|_| ()), Err(BackupError::InvalidParameter));
+    assert_eq!(
+        key.to_export_json().map(|_| ()),
+        Err(BackupError::InvalidParameter)
+    );
     println!("{} room-key JSON refusals", cases.len());
 }
 
@@ -451,6 +594,12 @@ fn session_id_mismatch_is_refused() {
     let mut imported = import(s(&v["file"]), s(&v["passphrase"]));
     let mut key = imported.keys.remove(0);
     key.session_id = Some("DRt2DUEOrg/H+yUGjDTqryf8H1YF/BZjI04HwOVSZcY".into());
-    assert_eq!(key.to_inbound().map(|_| ()), Err(BackupError::SessionIdMismatch));
-    assert_eq!(key.to_export_json().map(|_| ()), Err(BackupError::SessionIdMismatch));
+    assert_eq!(
+        key.to_inbound().map(|_| ()),
+        Err(BackupError::SessionIdMismatch)
+    );
+    assert_eq!(
+        key.to_export_json().map(|_| ()),
+        Err(BackupError::SessionIdMismatch)
+    );
 }

@@ -47,7 +47,8 @@ impl Peer {
     fn start() -> Self {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("interop/node");
         assert!(
-            dir.join("node_modules/@matrix-org/matrix-sdk-crypto-wasm").is_dir(),
+            dir.join("node_modules/@matrix-org/matrix-sdk-crypto-wasm")
+                .is_dir(),
             "the Node test peer is not installed: run `npm ci --ignore-scripts` in {}",
             dir.display()
         );
@@ -77,7 +78,9 @@ impl Peer {
     }
 
     fn encrypt(&mut self, json: &str, passphrase: &str, rounds: u32) -> String {
-        let r = self.call(&json!({"op": "encrypt", "json": json, "passphrase": passphrase, "rounds": rounds}));
+        let r = self.call(
+            &json!({"op": "encrypt", "json": json, "passphrase": passphrase, "rounds": rounds}),
+        );
         assert_eq!(r["ok"], true, "peer encrypt failed: {r}");
         r["file"].as_str().unwrap().to_owned()
     }
@@ -116,7 +119,7 @@ fn random_key(rng: &mut ChaCha20Rng, i: usize) -> RoomKey {
         &room,
         Curve25519PublicKey::from_bytes(sender),
         Some(claimed),
-        i % 2 == 0,
+        i.is_multiple_of(2),
     );
     if i % 4 == 1 {
         let mut forwarder = [0u8; 32];
@@ -154,7 +157,14 @@ fn summary_of_ours(key: &RoomKey) -> Value {
 
 fn passphrase(rng: &mut ChaCha20Rng, i: usize) -> String {
     const WORDS: [&str; 8] = [
-        "correct", "horse", "pâté", "日本語", "пароль", "🔑", "Ωmega", "\u{200d}",
+        "correct",
+        "horse",
+        "pâté",
+        "日本語",
+        "пароль",
+        "🔑",
+        "Ωmega",
+        "\u{200d}",
     ];
     match i % 5 {
         0 => String::new(),
@@ -187,7 +197,11 @@ fn files_both_ways() {
         let n = i % 4 + (i / 4) * 3;
         let keys: Vec<RoomKey> = (0..n).map(|j| random_key(&mut rng, i + j)).collect();
         let pw = passphrase(&mut rng, i);
-        let rounds = if i == 11 { DEFAULT_ROUNDS } else { 1 + rng.next_u32() % 100 };
+        let rounds = if i == 11 {
+            DEFAULT_ROUNDS
+        } else {
+            1 + rng.next_u32() % 100
+        };
         keys_total += n;
 
         // Ours, read by them.
@@ -206,7 +220,11 @@ fn files_both_ways() {
         let imported = export::import_room_keys(&their_file, &pw).unwrap();
         assert_eq!(imported.rejected, 0);
         assert_eq!(
-            imported.keys.iter().map(summary_of_ours).collect::<Vec<_>>(),
+            imported
+                .keys
+                .iter()
+                .map(summary_of_ours)
+                .collect::<Vec<_>>(),
             keys.iter().map(summary_of_ours).collect::<Vec<_>>(),
             "their file {i}"
         );
@@ -223,7 +241,10 @@ fn files_both_ways() {
             Err(BackupError::Authentication)
         );
         let bad = tamper(&file, &mut rng);
-        assert!(peer.decrypt(&bad, &pw).is_err(), "peer read a tampered file");
+        assert!(
+            peer.decrypt(&bad, &pw).is_err(),
+            "peer read a tampered file"
+        );
         let bad = tamper(&their_file, &mut rng);
         assert!(export::import_room_keys(&bad, &pw).is_err());
         refused += 4;
@@ -238,7 +259,8 @@ fn files_both_ways() {
 fn vodozemac_session_through_our_room_key() {
     let mut rng = ChaCha20Rng::from_seed([0x53; 32]);
     let mut theirs = vz::GroupSession::new(vz::SessionConfig::version_1());
-    let their_inbound = vz::InboundGroupSession::new(&theirs.session_key(), vz::SessionConfig::version_1());
+    let their_inbound =
+        vz::InboundGroupSession::new(&theirs.session_key(), vz::SessionConfig::version_1());
     let messages: Vec<_> = (0..5)
         .map(|i| theirs.encrypt(format!("message {i}").as_bytes()).to_bytes())
         .collect();
@@ -272,13 +294,24 @@ fn vodozemac_session_through_our_room_key() {
     // Ours, exported through RoomKey and imported by vodozemac.
     let mut ours = GroupSession::new(&mut rng);
     let our_inbound = InboundGroupSession::new(&ours.session_key());
-    let key = RoomKey::from_inbound(&our_inbound, "!r:example.org", Curve25519PublicKey::from_bytes([1; 32]), None, false);
+    let key = RoomKey::from_inbound(
+        &our_inbound,
+        "!r:example.org",
+        Curve25519PublicKey::from_bytes([1; 32]),
+        None,
+        false,
+    );
     let value = key.to_export_json().unwrap();
     let text = value.to_canonical();
     let parsed: Value = serde_json::from_str(&text).unwrap();
-    let their_key = vz::ExportedSessionKey::from_base64(parsed["session_key"].as_str().unwrap()).unwrap();
-    let mut their_copy = vz::InboundGroupSession::import(&their_key, vz::SessionConfig::version_1());
-    assert_eq!(their_copy.session_id(), parsed["session_id"].as_str().unwrap());
+    let their_key =
+        vz::ExportedSessionKey::from_base64(parsed["session_key"].as_str().unwrap()).unwrap();
+    let mut their_copy =
+        vz::InboundGroupSession::import(&their_key, vz::SessionConfig::version_1());
+    assert_eq!(
+        their_copy.session_id(),
+        parsed["session_id"].as_str().unwrap()
+    );
     for i in 0..5 {
         let m = ours.encrypt(format!("ours {i}").as_bytes()).unwrap();
         let m = vz::MegolmMessage::from_bytes(&m).unwrap();

@@ -51,13 +51,17 @@ fn export_core_does_not_allocate() {
         copy[..file.len()].copy_from_slice(file);
         copy[60] = if copy[60] == b'A' { b'B' } else { b'A' };
         let mut out = [0u8; 256];
-        assert!(export::decrypt_into(&copy[..file.len()], "pässword".as_bytes(), &mut out).is_err());
+        assert!(
+            export::decrypt_into(&copy[..file.len()], "pässword".as_bytes(), &mut out).is_err()
+        );
     });
     no_alloc("decrypt_into, short buffer", || {
         let mut out = [0u8; 8];
         assert_eq!(
             export::decrypt_into(file, "pässword".as_bytes(), &mut out),
-            Err(BackupError::BufferTooSmall { needed: PLAINTEXT.len() })
+            Err(BackupError::BufferTooSmall {
+                needed: PLAINTEXT.len()
+            })
         );
     });
     no_alloc("encrypt_into, short buffer", || {

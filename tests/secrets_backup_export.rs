@@ -30,7 +30,10 @@ fn assert_no_leak(text: &str, key: &RoomKey) {
         decimal.trim_end_matches(']').to_owned(),
         b64[8..40].to_owned(),
     ] {
-        assert!(!text.contains(&pattern), "{text:?} contains the session key ({pattern})");
+        assert!(
+            !text.contains(&pattern),
+            "{text:?} contains the session key ({pattern})"
+        );
     }
 }
 
@@ -64,7 +67,13 @@ fn room_keys_redact_their_session_key() {
 fn export_errors_carry_no_input() {
     let mut rng = ChaCha20Rng::from_seed([6; 32]);
     let passphrase = "hunter2-passphrase";
-    let file = export::encrypt(&mut rng, passphrase.as_bytes(), 1, b"[\"secret-plaintext\"]").unwrap();
+    let file = export::encrypt(
+        &mut rng,
+        passphrase.as_bytes(),
+        1,
+        b"[\"secret-plaintext\"]",
+    )
+    .unwrap();
     let body_line = file.lines().nth(1).unwrap();
     let attempts = [
         export::decrypt(file.as_bytes(), b"wrong-passphrase").map(|_| ()),
@@ -74,8 +83,17 @@ fn export_errors_carry_no_input() {
     ];
     let mut seen = 0;
     for err in attempts.iter().filter_map(|r| r.err()) {
-        for text in [err.to_string(), format!("{err:?}"), safemeet::Error::from(err).to_string()] {
-            for secret in [passphrase, "wrong-passphrase", "secret-plaintext", &body_line[..20]] {
+        for text in [
+            err.to_string(),
+            format!("{err:?}"),
+            safemeet::Error::from(err).to_string(),
+        ] {
+            for secret in [
+                passphrase,
+                "wrong-passphrase",
+                "secret-plaintext",
+                &body_line[..20],
+            ] {
                 assert!(!text.contains(secret), "{text:?} contains {secret:?}");
             }
         }
@@ -83,5 +101,10 @@ fn export_errors_carry_no_input() {
     }
     // The last one decrypts, but its single entry is not a room key: it is counted, not an error.
     assert_eq!(seen, 3);
-    assert_eq!(export::import_room_keys(&file, passphrase).unwrap().rejected, 1);
+    assert_eq!(
+        export::import_room_keys(&file, passphrase)
+            .unwrap()
+            .rejected,
+        1
+    );
 }

@@ -236,7 +236,11 @@ impl RoomKey {
                 }
                 chain
                     .iter()
-                    .map(|k| k.as_str().ok_or(BackupError::Malformed).and_then(curve25519))
+                    .map(|k| {
+                        k.as_str()
+                            .ok_or(BackupError::Malformed)
+                            .and_then(curve25519)
+                    })
                     .collect::<Result<Vec<_>, _>>()?
             }
             Some(_) => return Err(BackupError::Malformed),

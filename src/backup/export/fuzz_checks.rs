@@ -147,8 +147,14 @@ pub fn check_round_trip(plaintext: &[u8]) {
     let mut rng = rng();
     let file = super::encrypt(&mut rng, PASSPHRASE, 1, plaintext).unwrap();
     assert_eq!(file.len(), super::encrypted_len(plaintext.len()));
-    assert_eq!(super::decrypted_len(file.as_bytes()).unwrap(), plaintext.len());
-    assert_eq!(&*super::decrypt(file.as_bytes(), PASSPHRASE).unwrap(), plaintext);
+    assert_eq!(
+        super::decrypted_len(file.as_bytes()).unwrap(),
+        plaintext.len()
+    );
+    assert_eq!(
+        &*super::decrypt(file.as_bytes(), PASSPHRASE).unwrap(),
+        plaintext
+    );
     assert_eq!(
         super::decrypt(file.as_bytes(), b"fuzz!").map(|_| ()),
         Err(BackupError::Authentication)
@@ -191,7 +197,14 @@ pub fn check_room_key(text: &[u8]) {
     if let Ok(export) = key.to_export_json() {
         let text = export.to_canonical();
         let back = RoomKey::from_json(&json::parse(text.as_bytes()).unwrap()).unwrap();
-        assert_same(&key, &back);
+        assert_same_key_material(&key, &back);
+        assert_eq!(back.room_id, key.room_id);
+        // The export always names the session, by the id of the key it holds (which a present
+        // `session_id` had to equal for the export to succeed).
+        assert_eq!(
+            back.session_id.as_deref(),
+            Some(key.session_key.session_id().as_str())
+        );
     }
     let _ = key.to_inbound();
 }
