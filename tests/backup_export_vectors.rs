@@ -474,6 +474,13 @@ fn room_key_json_refusals() {
             BackupError::Malformed,
         ),
         (
+            "room_id without its sigil",
+            Box::new(|m| {
+                m.insert("room_id".into(), "room:example.org".into());
+            }),
+            BackupError::Malformed,
+        ),
+        (
             "room_id too long",
             Box::new(|m| {
                 m.insert("room_id".into(), format!("!{}", "a".repeat(300)).into());
@@ -602,4 +609,35 @@ fn session_id_mismatch_is_refused() {
         key.to_export_json().map(|_| ()),
         Err(BackupError::SessionIdMismatch)
     );
+}
+
+/// What we write: Element's wrapping (128 characters, 96 bytes a line) without padding, which
+/// rust-sdk's decoder requires, a final newline, and bit 63 of the IV cleared.
+#[test]
+fn our_armor_shape() {
+    use rand_core::SeedableRng;
+    let mut rng = rand_chacha::ChaCha20Rng::from_seed([2; 32]);
+    for n in [0usize, 27, 28, 300, 5000] {
+        let plaintext = vec![b'x'; n];
+        let file = export::encrypt(&mut rng, b"pw", 7, &plaintext).unwrap();
+        assert_eq!(file.len(), export::encrypted_len(n));
+        assert!(file.ends_with("-----END MEGOLM SESSION DATA-----\n"));
+        let lines: Vec<&str> = file.lines().collect();
+        assert_eq!(lines[0], export::HEADER);
+        assert_eq!(lines[lines.len() - 1], export::FOOTER);
+        let body = &lines[1..lines.len() - 1];
+        for (i, line) in body.iter().enumerate() {
+            assert!(!line.contains('='));
+            if i + 1 < body.len() {
+                assert_eq!(line.len(), 128);
+            } else {
+                assert!(line.len() <= 128 && !line.is_empty());
+            }
+        }
+        let binary = base64::decode(body.concat()).unwrap();
+        assert_eq!(binary.len(), n + export::OVERHEAD);
+        assert_eq!(binary[0], 1);
+        assert_eq!(binary[17 + 8] & 0x80, 0, "bit 63 of the IV");
+        assert_eq!(u32::from_be_bytes(binary[33..37].try_into().unwrap()), 7);
+    }
 }

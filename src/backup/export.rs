@@ -188,7 +188,7 @@ pub fn encrypt_into<R: CryptoRng + ?Sized>(
 }
 
 /// The plaintext length of `file`, for sizing [`decrypt_into`]'s buffer. Checks the armor and the
-/// base64 layout, not the MAC.
+/// base64 layout (length and padding), not the characters or the MAC.
 ///
 /// # Errors
 /// As [`decrypt_into`], for everything checked before the passphrase is used.
@@ -551,10 +551,6 @@ const fn is_space(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\r' | b'\n')
 }
 
-const fn is_base64(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b == b'+' || b == b'/'
-}
-
 fn parse(file: &[u8]) -> Result<Parsed<'_>, BackupError> {
     if file.len() > MAX_EXPORT_FILE_LEN {
         return Err(BackupError::InvalidParameter);
@@ -585,17 +581,18 @@ fn parse(file: &[u8]) -> Result<Parsed<'_>, BackupError> {
         _ => return Err(BackupError::Malformed),
     }
 
-    let (mut significant, mut padding) = (0usize, 0usize);
-    for &b in body {
-        if is_space(b) {
-            continue;
-        }
-        if b == b'=' {
-            padding += 1;
-        } else if !is_base64(b) || padding > 0 {
-            return Err(BackupError::Malformed);
-        }
-        significant += 1;
+    // Counted, not validated: the characters themselves are checked when the body is decoded. Padding
+    // is only allowed at the very end, or a `=` at the end of a decoding chunk would pass for it.
+    let significant = body.len() - body.iter().filter(|&&b| is_space(b)).count();
+    let padding = body.iter().filter(|&&b| b == b'=').count();
+    let trailing = body
+        .iter()
+        .rev()
+        .filter(|&&b| !is_space(b))
+        .take_while(|&&b| b == b'=')
+        .count();
+    if trailing != padding {
+        return Err(BackupError::Malformed);
     }
     let data = significant - padding;
     if padding > 2 || (padding > 0 && !significant.is_multiple_of(4)) || data % 4 == 1 {

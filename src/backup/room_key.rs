@@ -206,8 +206,9 @@ impl RoomKey {
     /// [`BackupError::InvalidParameter`] for a forwarding chain longer than
     /// [`MAX_FORWARDING_CHAIN_LEN`] or a room id longer than [`MAX_ROOM_ID_LEN`];
     /// [`BackupError::InvalidKey`] for an Ed25519 key that is not a valid point;
-    /// [`BackupError::Malformed`] for everything else (missing or mistyped members, bad base64, a
-    /// session key that does not decode, disagreeing shared-history flags).
+    /// [`BackupError::Malformed`] for everything else (missing or mistyped members, a room id without
+    /// its `!` sigil, bad base64, a session key that does not decode, disagreeing shared-history
+    /// flags).
     pub fn from_json(value: &Value) -> Result<Self, BackupError> {
         let object = value.as_object().ok_or(BackupError::Malformed)?;
         match object.get("algorithm").map(Value::as_str) {
@@ -216,10 +217,13 @@ impl RoomKey {
             _ => return Err(BackupError::Malformed),
         }
         let room_id = optional_str(object, "room_id")?;
-        if let Some(r) = room_id
-            && r.len() > MAX_ROOM_ID_LEN
-        {
-            return Err(BackupError::InvalidParameter);
+        if let Some(r) = room_id {
+            if r.len() > MAX_ROOM_ID_LEN {
+                return Err(BackupError::InvalidParameter);
+            }
+            if !is_room_id(r) {
+                return Err(BackupError::Malformed);
+            }
         }
         let session_id = optional_str(object, "session_id")?;
         let sender_key = curve25519(required_str(object, "sender_key")?)?;
