@@ -107,6 +107,15 @@ const LINE_BYTES: usize = 96;
 const DECODE_CHARS: usize = 256;
 /// The bytes those characters decode to.
 const DECODE_BYTES: usize = DECODE_CHARS / 4 * 3;
+/// An upper bound on one room key's canonical JSON and the comma after it: the fixed members with
+/// empty room id and chain take about 600 bytes; a room id byte is at most six (`\u00xx`), a chain key
+/// 46 (43 characters, quotes and a comma).
+#[cfg(feature = "alloc")]
+fn entry_json_bound(key: &RoomKey) -> usize {
+    let room_id = key.room_id.as_ref().map_or(0, String::len);
+    1024 + 6 * room_id + 48 * key.forwarding_curve25519_key_chain.len()
+}
+
 /// Plaintext bytes encrypted at a time on export (a multiple of the AES block).
 const ENCRYPT_CHUNK: usize = 512;
 
@@ -307,7 +316,11 @@ pub fn export_room_keys<R: CryptoRng + ?Sized>(
         return Err(BackupError::InvalidParameter);
     }
     check_rounds(rounds)?;
-    let mut text = Zeroizing::new(String::from("["));
+    // Written into a buffer reserved large enough up front: a growing `String` frees its old buffer
+    // without zeroizing it.
+    let bound = keys.iter().map(entry_json_bound).sum::<usize>() + 2;
+    let mut text = Zeroizing::new(String::with_capacity(bound));
+    text.push('[');
     for (i, key) in keys.iter().enumerate() {
         if i > 0 {
             text.push(',');
@@ -656,6 +669,32 @@ fn copy_range(at: usize, bytes: &[u8], start: usize, dst: &mut [u8]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(feature = "alloc")]
+    #[test]
+    fn entry_bound_holds_at_the_limits() {
+        use crate::megolm::{GroupSession, InboundGroupSession};
+        use crate::primitives::curve25519::Curve25519PublicKey;
+        let mut rng = <rand_chacha::ChaCha20Rng as rand_core::SeedableRng>::from_seed([4; 32]);
+        let session = InboundGroupSession::new(&GroupSession::new(&mut rng).session_key());
+        let room_id: String = core::iter::once('!')
+            .chain(core::iter::repeat_n(
+                '\u{1}',
+                crate::limits::MAX_ROOM_ID_LEN - 1,
+            ))
+            .collect();
+        let claimed = crate::primitives::ed25519::Ed25519SecretKey::generate(&mut rng).public_key();
+        let key_bytes = Curve25519PublicKey::from_bytes([0xFF; 32]);
+        let mut key = RoomKey::from_inbound(&session, &room_id, key_bytes, Some(claimed), true);
+        key.forwarding_curve25519_key_chain =
+            alloc::vec![key_bytes; crate::limits::MAX_FORWARDING_CHAIN_LEN];
+        let text = key.to_export_json().unwrap().to_canonical();
+        assert!(text.len() + 1 <= entry_json_bound(&key), "{}", text.len());
+        key.room_id = Some("!r".into());
+        key.forwarding_curve25519_key_chain.clear();
+        let text = key.to_export_json().unwrap().to_canonical();
+        assert!(text.len() + 1 <= entry_json_bound(&key), "{}", text.len());
+    }
 
     #[test]
     fn lengths_agree() {
