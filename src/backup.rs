@@ -13,9 +13,12 @@
 //!
 //! The cryptography works without an allocator (caller buffers); the JSON shapes need `alloc`.
 
+pub mod export;
 pub mod key_backup;
 pub mod passphrase;
 pub mod recovery_key;
+#[cfg(feature = "alloc")]
+pub mod room_key;
 pub mod secret_storage;
 
 pub use crate::error::BackupError;

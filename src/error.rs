@@ -676,6 +676,8 @@ pub enum BackupError {
     /// A signature was asked for with a private key that is not held (the master key, to sign a
     /// backup's `auth_data`).
     MissingPrivateKey,
+    /// A room key's `session_id` is not the id of the session its `session_key` holds.
+    SessionIdMismatch,
 }
 
 impl fmt::Display for BackupError {
@@ -697,6 +699,7 @@ impl fmt::Display for BackupError {
             Self::NotEncryptedForKey => f.write_str("secret not encrypted for this key"),
             Self::NoPassphrase => f.write_str("secret storage key has no passphrase"),
             Self::MissingPrivateKey => f.write_str("private key not held"),
+            Self::SessionIdMismatch => f.write_str("room key session id does not match its key"),
         }
     }
 }

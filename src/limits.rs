@@ -230,3 +230,30 @@ pub const SECRET_STORAGE_MAX_SECRET_LEN: usize = 16 * 1024;
 /// allocate and decrypt. Neither vodozemac nor matrix-rust-sdk set a bound (they decrypt whatever the
 /// server sends); matrix-js-sdk neither.
 pub const KEY_BACKUP_MAX_CIPHERTEXT_LEN: usize = 64 * 1024;
+// --- Key-export files and room keys (`backup::export`, `backup::room_key`) ---
+
+/// The most PBKDF2-HMAC-SHA-512 rounds a key-export file may ask for. A file names its own count and the
+/// importer pays for it before the MAC can say whether the passphrase was right, so an unbounded count
+/// is a way to hang the importer (`u32::MAX` rounds take hours). Element writes 500,000 and rust-sdk
+/// takes whatever its caller gives; neither bounds what it reads. Twenty times Element's default keeps
+/// every file a client writes readable while a hostile file costs at most about ten seconds on a
+/// desktop CPU.
+pub const MAX_EXPORT_ROUNDS: u32 = 10_000_000;
+
+/// The longest key-export file (the armored text) accepted, in bytes. About 90,000 room keys at
+/// typical sizes. rust-sdk and Element read the whole file into memory without a bound; this bounds
+/// what an import may make us hold (the file, its plaintext and the parsed keys).
+pub const MAX_EXPORT_FILE_LEN: usize = 128 * 1024 * 1024;
+
+/// The most room keys one key-export file may hold, on export and on import. A heavy user's export
+/// has tens of thousands; rust-sdk and Element set no limit.
+pub const MAX_EXPORT_ROOM_KEYS: usize = 100_000;
+
+/// The longest `forwarding_curve25519_key_chain` a room key may carry. Each forward appends one key;
+/// real chains have zero or one entry (rust-sdk writes at most one, vodozemac has no notion of it).
+/// rust-sdk sets no limit.
+pub const MAX_FORWARDING_CHAIN_LEN: usize = 32;
+
+/// The longest room id a room key may carry, in bytes: the Matrix specification's limit on
+/// identifiers (Appendices, "Room IDs", 255 bytes).
+pub const MAX_ROOM_ID_LEN: usize = 255;

@@ -282,3 +282,12 @@ fn backup_key_backup_corpus() {
         safemeet::backup::key_backup::fuzz_checks::check_backup,
     );
 }
+
+#[cfg(feature = "alloc")]
+#[test]
+fn backup_export_corpus() {
+    replay(
+        "backup_export",
+        safemeet::backup::export::fuzz_checks::check,
+    );
+}
