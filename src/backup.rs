@@ -16,6 +16,8 @@
 pub mod export;
 pub mod key_backup;
 pub mod passphrase;
+#[cfg(feature = "alloc")]
+pub mod policy;
 pub mod recovery_key;
 #[cfg(feature = "alloc")]
 pub mod room_key;

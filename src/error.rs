@@ -678,6 +678,15 @@ pub enum BackupError {
     MissingPrivateKey,
     /// A room key's `session_id` is not the id of the session its `session_key` holds.
     SessionIdMismatch,
+    /// Key storage is on but has no backup to write to or read from yet (its version is unknown), or
+    /// the device holds no backup key.
+    NoBackup,
+    /// The account has no secret storage to recover from: key storage was on without recovery, or
+    /// off.
+    NoSecretStorage,
+    /// A backup key does not belong to the backup it is used with (its public half is not the
+    /// backup's `public_key`).
+    KeyMismatch,
 }
 
 impl fmt::Display for BackupError {
@@ -699,6 +708,9 @@ impl fmt::Display for BackupError {
             Self::NotEncryptedForKey => f.write_str("secret not encrypted for this key"),
             Self::NoPassphrase => f.write_str("secret storage key has no passphrase"),
             Self::MissingPrivateKey => f.write_str("private key not held"),
+            Self::NoBackup => f.write_str("no key backup"),
+            Self::NoSecretStorage => f.write_str("no secret storage"),
+            Self::KeyMismatch => f.write_str("backup key does not belong to this backup"),
             Self::SessionIdMismatch => f.write_str("room key session id does not match its key"),
         }
     }
