@@ -257,3 +257,10 @@ pub const MAX_FORWARDING_CHAIN_LEN: usize = 32;
 /// The longest room id a room key may carry, in bytes: the Matrix specification's limit on
 /// identifiers (Appendices, "Room IDs", 255 bytes).
 pub const MAX_ROOM_ID_LEN: usize = 255;
+
+// Key-storage policy (`backup::policy`).
+
+/// The longest backup version (`GET /room_keys/version`'s `version`) key storage keeps. Servers
+/// assign short decimal strings (Synapse counts from 1); the version is remembered and pickled, so an
+/// overlong one from a hostile server is refused rather than stored. Peers set no bound.
+pub const MAX_BACKUP_VERSION_LEN: usize = 255;

@@ -51,6 +51,8 @@ pub(crate) enum Kind {
     IdentityStore = 0x0C,
     #[cfg(feature = "alloc")]
     CrossSigningSecrets = 0x0D,
+    #[cfg(feature = "alloc")]
+    KeyStorage = 0x0F,
 }
 
 /// A type with a pickled form.
@@ -207,8 +209,10 @@ macro_rules! pickle_api {
     };
 }
 
-mod group;
 #[cfg(feature = "alloc")]
+#[cfg(feature = "alloc")]
+mod backup;
+mod group;
 mod identity;
 mod native;
 mod olm;

@@ -296,7 +296,7 @@ fn world(mode: KeyStorageMode, seed: u8) -> World {
         .unwrap();
         phone.storage = storage;
         server.apply(on.uploads);
-        phone.storage.backup_created("1");
+        phone.storage.backup_created("1").unwrap();
         recovery_key = on.recovery_key.map(|k| k.to_string());
         assert_eq!(recovery_key.is_some(), mode == KeyStorageMode::WithRecovery);
     }

@@ -10,8 +10,10 @@
 //!   backup private key, encrypted under the recovery key. Whoever holds the recovery key gets back
 //!   their identity and, through the backup key, their history.
 //!
-//! [`KeyStorageMode`] names the three combinations, and [`KeyStorage`] is the only type in safemeet
-//! that produces requests carrying key material to the server ([`Upload`]). Its rules:
+//! [`KeyStorageMode`] names the three combinations. [`KeyStorage`] applies them: an application that
+//! sends the server only the [`Upload`]s it produces (the lower-level `key_backup` and
+//! `secret_storage` functions are for applications that build their own policy) knows exactly what
+//! left the device. Its rules:
 //!
 //! * **S1** [`KeyStorageMode::WithRecovery`]: room keys go to key backup; the three cross-signing keys
 //!   and the backup key go to secret storage. Losing every device loses nothing: the recovery key
@@ -21,12 +23,16 @@
 //!   existing one, after verification ([`KeyStorage::share_backup_key`], [`KeyStorage::join`]).
 //!   Losing every device loses the identity and the history.
 //! * **S3** [`KeyStorageMode::Off`]: nothing leaves the device. [`KeyStorage::back_up`] returns no
-//!   request, and nothing else in this module is reachable without turning storage on.
-//! * **S4** A backup is written to only when it is trusted (see
-//!   [`key_backup::BackupInfo::trust`](super::key_backup)): we created it, or its public key is
-//!   the half of the private key we hold. A backup someone else put on the server is never written to.
-//! * **S5** Restoring checks every room key: a session whose key does not match its session id, or that
-//!   fails to decrypt, is counted as rejected and skipped; the others are kept.
+//!   request and [`KeyStorage::share_backup_key`] no key; [`KeyStorage::turn_off`] deletes what an
+//!   earlier mode stored.
+//! * **S4** Room keys are written only to a backup whose private key this device holds: one it created
+//!   ([`KeyStorage::turn_on`]), or one whose public key is the half of a key it received
+//!   ([`KeyStorage::join`], [`KeyStorage::recover`] check this; it is the first reason
+//!   [`BackupInfo::trust`] accepts). A backup someone else put on the server is never written to.
+//! * **S5** Restoring checks every room key: an entry that fails to decrypt or parse, or whose key is
+//!   not the session it is stored under, is counted as rejected and skipped; the others are kept.
+//!   Restored sessions are unverified ([`RoomKey::to_inbound`]): the v1 backup format authenticates
+//!   nothing, so whoever knows the backup's public key could have written an entry.
 //!
 //! The recovery key is shown once, when storage is turned on, and is not kept: a device that needs it
 //! again (to store a new secret) asks the person for it, as Element does.
@@ -44,6 +50,7 @@ use super::secret_storage::{self, SecretStorageKey, key_description_event_type};
 use crate::codec::json::{self, Object, Value};
 use crate::error::BackupError;
 use crate::identity::{CrossSigningSecrets, IdentityStore};
+use crate::limits::MAX_BACKUP_VERSION_LEN;
 use crate::primitives::ed25519::Ed25519PublicKey;
 
 /// The account-data events secret storage holds for end-to-end encryption.
@@ -53,6 +60,15 @@ const E2EE_SECRETS: [&str; 4] = [
     secret_storage::CROSS_SIGNING_USER_SIGNING,
     secret_storage::MEGOLM_BACKUP_V1,
 ];
+
+/// Refuses a backup version or secret-storage key id the server made empty or overlong (both are
+/// kept, and pickled).
+fn check_version(version: &str) -> Result<(), BackupError> {
+    if version.is_empty() || version.len() > MAX_BACKUP_VERSION_LEN {
+        return Err(BackupError::InvalidParameter);
+    }
+    Ok(())
+}
 
 /// The three key-storage modes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -232,6 +248,27 @@ impl KeyStorage {
         self.backup_key.as_ref()
     }
 
+    /// The id of the secret-storage key, with recovery (it names the key description; it is not
+    /// secret).
+    #[must_use]
+    pub fn secret_storage_key_id(&self) -> Option<&str> {
+        self.secret_storage_key_id.as_deref()
+    }
+
+    pub(crate) const fn from_parts(
+        mode: KeyStorageMode,
+        backup_key: Option<BackupDecryptionKey>,
+        version: Option<String>,
+        secret_storage_key_id: Option<String>,
+    ) -> Self {
+        Self {
+            mode,
+            backup_key,
+            version,
+            secret_storage_key_id,
+        }
+    }
+
     /// Turns key storage on. A fresh backup key is made, and the new backup's `auth_data` is signed by
     /// this device (`signer`) and, when `cross_signing` holds it, by the master key.
     ///
@@ -327,10 +364,17 @@ impl KeyStorage {
     }
 
     /// Records the version the server assigned to the backup created by [`KeyStorage::turn_on`].
-    pub fn backup_created(&mut self, version: &str) {
+    /// Nothing is recorded when storage is off.
+    ///
+    /// # Errors
+    /// [`BackupError::InvalidParameter`] for an empty version or one longer than
+    /// [`MAX_BACKUP_VERSION_LEN`].
+    pub fn backup_created(&mut self, version: &str) -> Result<(), BackupError> {
+        check_version(version)?;
         if self.mode.backs_up_room_keys() {
             self.version = Some(version.into());
         }
+        Ok(())
     }
 
     /// The request that backs up one room key, or `None` when storage is off (S3).
@@ -408,6 +452,7 @@ impl KeyStorage {
         if info.public_key()? != key.public_key() {
             return Err(BackupError::KeyMismatch);
         }
+        check_version(info.version())?;
         Ok(Self {
             mode,
             backup_key: Some(key),
@@ -440,6 +485,7 @@ impl KeyStorage {
             .get("key")
             .and_then(Value::as_str)
             .ok_or(BackupError::NoSecretStorage)?;
+        check_version(key_id)?;
         let description =
             get(&key_description_event_type(key_id)).ok_or(BackupError::NoSecretStorage)?;
         let storage_key = SecretStorageKey::from_user_input(key_id, description, recovery_key)?;
