@@ -8,8 +8,10 @@
 
 use rand_chacha::ChaCha20Rng;
 use rand_core::{Rng, SeedableRng};
+use safemeet::codec::json::{Object, Value};
 use safemeet::codec::{base58, base64};
 use safemeet::group::{ReplayGuard, ReplayVerdict};
+use safemeet::identity::{DeviceKeys, UserIdentity, Verified};
 use safemeet::megolm::{GroupSession, InboundGroupSession, SessionKey};
 use safemeet::olm;
 use safemeet::primitives::curve25519::{Curve25519PublicKey, Curve25519SecretKey, EphemeralSecret};
@@ -204,12 +206,7 @@ fn main() -> Result<(), Error> {
     chapter_room(&mut rng)?;
     chapter_identity(&mut rng)?;
     chapter_signal(&mut rng, &alice_phone)?;
-
-    chapter("Still to come");
-    println!(
-        "  Later chapters arrive with the layers they show: recovering everything on a new laptop"
-    );
-    println!("  with the recovery key.");
+    chapter_recovery(&mut rng)?;
     Ok(())
 }
 
@@ -818,54 +815,50 @@ fn sas_verify(
     Some((a.verified_keys()?, b.verified_keys()?))
 }
 
+/// What the server answers to a `/keys/query` for these identities and devices.
+fn server_view(identities: &[(&UserIdentity, bool)], devices: &[&Verified<DeviceKeys>]) -> Value {
+    let mut response = Object::new();
+    let mut put = |field: &str, user: &str, v: Value| {
+        let entry = response
+            .entry(field.into())
+            .or_insert_with(|| Value::Object(Object::new()));
+        if let Value::Object(m) = entry {
+            m.insert(user.into(), v);
+        }
+    };
+    for (identity, with_usk) in identities {
+        put(
+            "master_keys",
+            identity.user_id(),
+            identity.master_key().to_json(),
+        );
+        put(
+            "self_signing_keys",
+            identity.user_id(),
+            identity.self_signing_key().to_json(),
+        );
+        if let (true, Some(usk)) = (with_usk, identity.user_signing_key()) {
+            put("user_signing_keys", identity.user_id(), usk.to_json());
+        }
+    }
+    let mut by_user = Object::new();
+    for d in devices {
+        if let Value::Object(m) = by_user
+            .entry(d.user_id().into())
+            .or_insert_with(|| Value::Object(Object::new()))
+        {
+            m.insert(d.device_id().into(), d.to_json());
+        }
+    }
+    response.insert("device_keys".into(), Value::Object(by_user));
+    Value::Object(response)
+}
+
 /// Chapter 6: cross-signing. Alice signs her laptop from her phone, Bob verifies Alice once for all
 /// her devices, then Alice resets her identity and Bob's phone raises the alarm.
 fn chapter_identity(rng: &mut ChaCha20Rng) -> Result<(), Error> {
-    use safemeet::codec::json::{Object, Value};
-    use safemeet::identity::{DeviceKeys, IdentityStatus, IdentityStore, UserIdentity, Verified};
+    use safemeet::identity::{IdentityStatus, IdentityStore};
     use safemeet::verification::flow::DeviceInfo;
-
-    /// What the server answers to a `/keys/query` for these identities and devices.
-    fn server_view(
-        identities: &[(&UserIdentity, bool)],
-        devices: &[&Verified<DeviceKeys>],
-    ) -> Value {
-        let mut response = Object::new();
-        let mut put = |field: &str, user: &str, v: Value| {
-            let entry = response
-                .entry(field.into())
-                .or_insert_with(|| Value::Object(Object::new()));
-            if let Value::Object(m) = entry {
-                m.insert(user.into(), v);
-            }
-        };
-        for (identity, with_usk) in identities {
-            put(
-                "master_keys",
-                identity.user_id(),
-                identity.master_key().to_json(),
-            );
-            put(
-                "self_signing_keys",
-                identity.user_id(),
-                identity.self_signing_key().to_json(),
-            );
-            if let (true, Some(usk)) = (with_usk, identity.user_signing_key()) {
-                put("user_signing_keys", identity.user_id(), usk.to_json());
-            }
-        }
-        let mut by_user = Object::new();
-        for d in devices {
-            if let Value::Object(m) = by_user
-                .entry(d.user_id().into())
-                .or_insert_with(|| Value::Object(Object::new()))
-            {
-                m.insert(d.device_id().into(), d.to_json());
-            }
-        }
-        response.insert("device_keys".into(), Value::Object(by_user));
-        Value::Object(response)
-    }
 
     const ALICE: &str = "@alice:example.org";
     const BOB: &str = "@bob:example.org";
@@ -1062,5 +1055,366 @@ fn chapter_identity(rng: &mut ChaCha20Rng) -> Result<(), Error> {
         bob.check_send(ALICE).is_ok()
     );
     assert!(bob.check_send(ALICE).is_ok());
+    Ok(())
+}
+
+/// The server as key storage sees it: account data, one backup, and the room's timeline. It keeps
+/// whatever it is sent; everything in it is ciphertext or public.
+#[derive(Default)]
+struct KeyServer {
+    account_data: Object,
+    backup: Option<Value>,
+    /// `rooms → sessions → KeyBackupData`, as `GET /room_keys/keys` returns it.
+    room_keys: Object,
+    timeline: Vec<Vec<u8>>,
+    /// Everything it was sent, as text: to look for keys in it.
+    log: String,
+}
+
+impl KeyServer {
+    fn apply(&mut self, uploads: Vec<safemeet::backup::policy::Upload>) {
+        use safemeet::backup::policy::Upload;
+        for upload in uploads {
+            self.log.push_str(&format!("{upload:?}"));
+            match upload {
+                Upload::AccountData {
+                    event_type,
+                    content,
+                } => {
+                    println!(
+                        "    PUT account_data/{event_type}: {} bytes",
+                        content.to_canonical().len()
+                    );
+                    self.account_data.insert(event_type, content);
+                }
+                Upload::CreateBackupVersion { body } => {
+                    let signers = body
+                        .get("auth_data")
+                        .and_then(|a| a.get("signatures"))
+                        .and_then(|s| s.get("@alice:example.org"))
+                        .and_then(Value::as_object)
+                        .map_or(0, Object::len);
+                    println!(
+                        "    POST room_keys/version: a backup for a new public key, signed {signers} times"
+                    );
+                    if let Value::Object(mut b) = body {
+                        b.insert("version".into(), "1".into());
+                        self.backup = Some(Value::Object(b));
+                    }
+                }
+                Upload::DeleteBackupVersion { version } => {
+                    println!("    DELETE room_keys/version/{version}");
+                    self.backup = None;
+                }
+                Upload::RoomKey {
+                    room_id,
+                    session_id,
+                    data,
+                    ..
+                } => {
+                    println!(
+                        "    PUT room_keys/keys/{room_id}/{}…: {} characters of base64 ciphertext",
+                        &session_id[..8],
+                        data.get("session_data")
+                            .and_then(|d| d.get("ciphertext"))
+                            .and_then(Value::as_str)
+                            .map_or(0, str::len)
+                    );
+                    let room = self
+                        .room_keys
+                        .entry(room_id)
+                        .or_insert_with(|| Value::Object(Object::new()));
+                    if let Value::Object(room) = room
+                        && let Value::Object(sessions) = room
+                            .entry("sessions".into())
+                            .or_insert_with(|| Value::Object(Object::new()))
+                    {
+                        sessions.insert(session_id, data);
+                    }
+                }
+            }
+        }
+    }
+
+    fn all_room_keys(&self) -> Value {
+        let mut response = Object::new();
+        response.insert("rooms".into(), Value::Object(self.room_keys.clone()));
+        Value::Object(response)
+    }
+}
+
+/// Reads the room's timeline with the sessions held.
+fn read_timeline(server: &KeyServer, sessions: &mut [InboundGroupSession]) -> Vec<String> {
+    server
+        .timeline
+        .iter()
+        .filter_map(|m| {
+            sessions
+                .iter_mut()
+                .find_map(|s| s.decrypt(m).ok())
+                .map(|d| String::from_utf8_lossy(&d.plaintext).into_owned())
+        })
+        .collect()
+}
+
+/// Chapter 8: key storage. Alice turns it on with recovery. She loses her phone and her laptop; on a
+/// new laptop her recovery key brings back her identity and the room's history, and Bob's phone sees
+/// nothing change.
+fn chapter_recovery(rng: &mut ChaCha20Rng) -> Result<(), Error> {
+    use safemeet::backup::export;
+    use safemeet::backup::policy::{KeyStorage, KeyStorageMode};
+    use safemeet::backup::room_key::RoomKey;
+    use safemeet::identity::{IdentityEvent, IdentityStatus, IdentityStore};
+    use safemeet::verification::flow::DeviceInfo;
+    use safemeet::{BackupError, IdentityError};
+
+    const ALICE: &str = "@alice:example.org";
+    const BOB: &str = "@bob:example.org";
+    const ROOM: &str = "!lunch:example.org";
+    chapter(
+        "Chapter 8: Alice loses her phone and her laptop; her recovery key brings everything back",
+    );
+    let mut server = KeyServer::default();
+
+    step(
+        "Alice's phone creates her identity and turns key storage on, with recovery. What it sends the server:",
+    );
+    let phone = olm::Account::<8>::new(rng);
+    let mut phone_store = IdentityStore::new(ALICE, "ALICEPHONE")?;
+    let (secrets, _) = phone_store.reset_identity(rng, &phone)?;
+    let alice_identity = phone_store
+        .own_identity()
+        .cloned()
+        .ok_or(IdentityError::UnknownUser)?;
+    let phone_keys = phone_store
+        .device(ALICE, "ALICEPHONE")
+        .cloned()
+        .ok_or(IdentityError::UnknownDevice)?;
+    let (mut storage, turned_on) = KeyStorage::turn_on(
+        rng,
+        KeyStorageMode::WithRecovery,
+        &phone,
+        ALICE,
+        "ALICEPHONE",
+        &secrets,
+        None,
+    )?;
+    server.apply(turned_on.uploads);
+    storage.backup_created("1")?;
+    let recovery_key = turned_on.recovery_key.ok_or(BackupError::NoSecretStorage)?;
+    println!("  Her recovery key, shown once; she writes it down:");
+    println!("    {}", recovery_key.as_str());
+
+    step(
+        "Bob verifies Alice with emoji (as in chapter 6): his phone pins and signs her master key.",
+    );
+    let bob_phone = olm::Account::<8>::new(rng);
+    let mut bob = IdentityStore::new(BOB, "BOBPHONE")?;
+    let (bob_secrets, _) = bob.reset_identity(rng, &bob_phone)?;
+    bob.receive_keys_query(&server_view(&[(&alice_identity, false)], &[&phone_keys]))?;
+    let bob_master = bob
+        .own_identity()
+        .map(|i| i.master_key().public_key())
+        .ok_or(IdentityError::UnknownUser)?;
+    let (bob_saw, _) = sas_verify(
+        rng,
+        DeviceInfo::new(BOB, "BOBPHONE", bob_phone.ed25519_key(), Some(bob_master)),
+        DeviceInfo::new(
+            ALICE,
+            "ALICEPHONE",
+            phone_keys.ed25519_key(),
+            Some(alice_identity.master_key().public_key()),
+        ),
+        "tour-ks-1",
+    )
+    .ok_or(safemeet::VerificationError::Authentication)?;
+    bob.verify_user(&bob_secrets, ALICE, &bob_saw)?;
+    println!("  Alice is {:?} on Bob's phone", bob.user_status(ALICE));
+
+    step("Alice and Bob talk in a room. Her phone backs up both room keys: hers and Bob's.");
+    let mut alice_out = GroupSession::new(rng);
+    let mut bob_out = GroupSession::new(rng);
+    let alice_in = InboundGroupSession::new(&alice_out.session_key());
+    let bob_in = InboundGroupSession::new(&bob_out.session_key());
+    for (i, text) in [
+        "Lunch on Friday?",
+        "Yes! The usual place?",
+        "12:30, I'll book",
+        "See you there",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let sender = if i % 2 == 0 {
+            &mut alice_out
+        } else {
+            &mut bob_out
+        };
+        server.timeline.push(sender.encrypt(text.as_bytes())?);
+    }
+    let alice_keys = phone.identity_keys();
+    let bob_keys = bob_phone.identity_keys();
+    let room_keys = [
+        RoomKey::from_inbound(
+            &alice_in,
+            ROOM,
+            alice_keys.curve25519,
+            Some(alice_keys.ed25519),
+            false,
+        ),
+        RoomKey::from_inbound(
+            &bob_in,
+            ROOM,
+            bob_keys.curve25519,
+            Some(bob_keys.ed25519),
+            false,
+        ),
+    ];
+    for key in &room_keys {
+        let upload = storage.back_up(rng, ROOM, key, 0, 0, true)?;
+        server.apply(upload.into_iter().collect());
+    }
+    let leaked = secrets
+        .to_secret_storage()
+        .iter()
+        .flatten()
+        .any(|s| server.log.contains(s.as_str()))
+        || storage
+            .share_backup_key()
+            .is_some_and(|k| server.log.contains(k.as_str()))
+        || room_keys
+            .iter()
+            .any(|k| server.log.contains(k.session_key.to_base64().as_str()));
+    println!("  a private key or room key anywhere in what the server holds: {leaked}");
+    assert!(!leaked);
+
+    step(
+        "She also saves a key-export file, the manual backup, protected by a passphrase (PBKDF2, 500,000 rounds).",
+    );
+    let file = export::export_room_keys(
+        rng,
+        &room_keys,
+        "correct horse battery staple",
+        export::DEFAULT_ROUNDS,
+    )?;
+    println!(
+        "  {} lines, starting {}",
+        file.lines().count(),
+        file.lines().next().unwrap_or_default()
+    );
+
+    step("Alice loses her phone, then her laptop. On a new laptop she signs in with her password.");
+    drop((phone, phone_store, storage));
+    let laptop = olm::Account::<8>::new(rng);
+    let mut laptop_store = IdentityStore::new(ALICE, "ALICENEWLAPTOP")?;
+    laptop_store.add_own_device(DeviceKeys::from_account(ALICE, "ALICENEWLAPTOP", &laptop)?)?;
+    laptop_store.receive_keys_query(&server_view(&[(&alice_identity, true)], &[]))?;
+    let mut sessions: Vec<InboundGroupSession> = Vec::new();
+    println!(
+        "  the server still has her identity, her secret storage and her backup; the laptop trusts her identity: {}; it reads {} of {} messages",
+        laptop_store.is_own_identity_trusted(),
+        read_timeline(&server, &mut sessions).len(),
+        server.timeline.len()
+    );
+
+    step("She types her recovery key with one character wrong.");
+    let mut typo: Vec<char> = recovery_key.chars().collect();
+    let last = typo.len() - 1;
+    typo[last] = if typo[last] == 'x' { 'y' } else { 'x' };
+    let typo: String = typo.into_iter().collect();
+    let backup_version = server.backup.clone().ok_or(BackupError::NoBackup)?;
+    let attempt = KeyStorage::recover(&typo, |t| server.account_data.get(t), &backup_version);
+    println!(
+        "  {} (the error names the check that failed, never the key)",
+        describe(attempt.map(|_| ()))
+    );
+
+    step(
+        "She types it right. The key check passes, and secret storage gives back her cross-signing keys and the backup key.",
+    );
+    let recovered = KeyStorage::recover(
+        recovery_key.as_str(),
+        |t| server.account_data.get(t),
+        &backup_version,
+    )?;
+    let restored_master = recovered
+        .cross_signing
+        .master_public()
+        .ok_or(IdentityError::MissingPrivateKey)?;
+    println!(
+        "  master key {} — the same as before: {}",
+        base64::encode(restored_master.as_bytes()),
+        restored_master == alice_identity.master_key().public_key()
+    );
+    laptop_store.trust_own_identity_with_secrets(&recovered.cross_signing)?;
+    let signature =
+        laptop_store.verify_own_device(&recovered.cross_signing, "ALICENEWLAPTOP", None)?;
+    println!(
+        "  the laptop trusts her identity: {}; her self-signing key signs the laptop ({} bytes to /keys/signatures/upload)",
+        laptop_store.is_own_identity_trusted(),
+        signature.to_canonical().len()
+    );
+    let storage = recovered.storage;
+    println!(
+        "  the backup: {:?}",
+        storage.trusts(&backup_version, &laptop_store, Some(&laptop.ed25519_key()))?
+    );
+
+    step("The laptop downloads the backup and reads the room's history.");
+    let restored = storage.restore(&server.all_room_keys())?;
+    println!(
+        "  {} room keys restored, {} rejected",
+        restored.keys.len(),
+        restored.rejected
+    );
+    for k in &restored.keys {
+        sessions.push(k.key.to_inbound()?);
+    }
+    for line in read_timeline(&server, &mut sessions) {
+        println!("  {line:?}");
+    }
+    let imported = export::import_room_keys(&file, "correct horse battery staple")?;
+    println!(
+        "  (the export file would have done too: {} room keys, {} rejected)",
+        imported.keys.len(),
+        imported.rejected
+    );
+
+    step("Bob's phone fetches Alice's keys: the same identity, and a new laptop signed by it.");
+    let bob_view = bob
+        .identity(ALICE)
+        .cloned()
+        .ok_or(IdentityError::UnknownUser)?;
+    let new_laptop_keys = laptop_store
+        .device(ALICE, "ALICENEWLAPTOP")
+        .cloned()
+        .ok_or(IdentityError::UnknownDevice)?;
+    // The server publishes Alice's master key with Bob's signature on it, as Bob uploaded it.
+    let events =
+        bob.receive_keys_query(&server_view(&[(&bob_view, false)], &[&new_laptop_keys]))?;
+    let reset = events
+        .iter()
+        .any(|e| matches!(e, IdentityEvent::Reset { .. }));
+    println!(
+        "  identity reset: {reset}; Alice is {:?}; her new laptop is {:?}; Bob may send: {}",
+        bob.user_status(ALICE),
+        bob.device_trust(ALICE, "ALICENEWLAPTOP"),
+        bob.check_send(ALICE).is_ok()
+    );
+    assert!(!reset);
+    assert_eq!(bob.user_status(ALICE), IdentityStatus::Verified);
+
+    step(
+        "Had key storage been off, nothing would have left her phone, and nothing would come back.",
+    );
+    let off = KeyStorage::off();
+    let nothing = off.back_up(rng, ROOM, &room_keys[0], 0, 0, true)?;
+    let empty = Object::new().into();
+    let attempt = KeyStorage::recover(recovery_key.as_str(), |_| None, &empty);
+    println!(
+        "  backing up a room key sends: {nothing:?}; recovering: {}",
+        describe(attempt.map(|_| ()))
+    );
+    println!("  (a new laptop could only reset her identity: what Bob saw in chapter 6)");
     Ok(())
 }
