@@ -21,9 +21,10 @@
     clippy::std_instead_of_alloc
 )]
 
-use std::io::{BufRead, BufReader, Write};
-use std::path::Path;
-use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+#[path = "common/node_peer.rs"]
+mod node_peer;
+
+use node_peer::NodePeer;
 
 use rand_chacha::ChaCha20Rng;
 use rand_core::{Rng, SeedableRng};
@@ -32,57 +33,23 @@ use safemeet::codec::{base64, json};
 use safemeet::megolm::{GroupSession, InboundGroupSession};
 use serde_json::{Value, json};
 
-struct Peer {
-    child: Child,
-    stdin: ChildStdin,
-    stdout: BufReader<ChildStdout>,
-}
+/// The Node peer (`interop/node/backup_peer.mjs`).
+struct Peer(NodePeer);
 
 impl Peer {
     fn start() -> Self {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("interop/node");
-        assert!(
-            dir.join("node_modules/@matrix-org/matrix-sdk-crypto-wasm")
-                .is_dir(),
-            "the Node test peer is not installed: run `npm ci --ignore-scripts` in {}",
-            dir.display()
-        );
-        let mut child = Command::new("node")
-            .arg("backup_peer.mjs")
-            .current_dir(&dir)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("cannot run `node` (needed for the key-backup interop tests)");
-        let stdin = child.stdin.take().unwrap();
-        let stdout = BufReader::new(child.stdout.take().unwrap());
-        Self {
-            child,
-            stdin,
-            stdout,
-        }
+        Self(NodePeer::start(
+            "backup_peer.mjs",
+            "@matrix-org/matrix-sdk-crypto-wasm",
+        ))
     }
 
     fn call(&mut self, request: &Value) -> Value {
-        writeln!(self.stdin, "{request}").unwrap();
-        self.stdin.flush().unwrap();
-        let mut line = String::new();
-        self.stdout.read_line(&mut line).unwrap();
-        serde_json::from_str(&line).unwrap_or_else(|e| panic!("bad response {line:?}: {e}"))
+        self.0.call(request)
     }
 
     fn ok(&mut self, request: &Value) -> Value {
-        let r = self.call(request);
-        assert_eq!(r["ok"], true, "peer failed {request}: {r}");
-        r
-    }
-}
-
-impl Drop for Peer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.0.ok(request)
     }
 }
 

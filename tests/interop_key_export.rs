@@ -20,9 +20,10 @@
 )]
 #![cfg(feature = "std")]
 
-use std::io::{BufRead, BufReader, Write};
-use std::path::Path;
-use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+#[path = "common/node_peer.rs"]
+mod node_peer;
+
+use node_peer::NodePeer;
 
 use rand_chacha::ChaCha20Rng;
 use rand_core::{Rng, SeedableRng};
@@ -36,45 +37,19 @@ use safemeet::primitives::ed25519::Ed25519SecretKey;
 use serde_json::{Value, json};
 use vodozemac::megolm as vz;
 
-/// The Node peer, spoken to in JSON lines.
-struct Peer {
-    child: Child,
-    stdin: ChildStdin,
-    stdout: BufReader<ChildStdout>,
-}
+/// The Node peer (`interop/node/export_peer.mjs`).
+struct Peer(NodePeer);
 
 impl Peer {
     fn start() -> Self {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("interop/node");
-        assert!(
-            dir.join("node_modules/@matrix-org/matrix-sdk-crypto-wasm")
-                .is_dir(),
-            "the Node test peer is not installed: run `npm ci --ignore-scripts` in {}",
-            dir.display()
-        );
-        let mut child = Command::new("node")
-            .arg("export_peer.mjs")
-            .current_dir(&dir)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("cannot run `node` (needed for the key-export interop tests)");
-        let stdin = child.stdin.take().unwrap();
-        let stdout = BufReader::new(child.stdout.take().unwrap());
-        Self {
-            child,
-            stdin,
-            stdout,
-        }
+        Self(NodePeer::start(
+            "export_peer.mjs",
+            "@matrix-org/matrix-sdk-crypto-wasm",
+        ))
     }
 
     fn call(&mut self, request: &Value) -> Value {
-        writeln!(self.stdin, "{request}").unwrap();
-        self.stdin.flush().unwrap();
-        let mut line = String::new();
-        self.stdout.read_line(&mut line).unwrap();
-        serde_json::from_str(&line).unwrap_or_else(|e| panic!("bad response {line:?}: {e}"))
+        self.0.call(request)
     }
 
     fn encrypt(&mut self, json: &str, passphrase: &str, rounds: u32) -> String {
@@ -92,13 +67,6 @@ impl Peer {
         } else {
             Err(r["error"].as_str().unwrap_or_default().to_owned())
         }
-    }
-}
-
-impl Drop for Peer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 

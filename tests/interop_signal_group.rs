@@ -24,8 +24,10 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+#[path = "common/node_peer.rs"]
+mod node_peer;
+
+use node_peer::NodePeer;
 
 use common::{hex, to_hex};
 use rand_chacha::ChaCha20Rng;
@@ -40,51 +42,22 @@ use safemeet::signal::keys::encode_public_key;
 use safemeet::{Error, SignalError};
 use serde_json::{Value, json};
 
-const NODE_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/interop/node");
-
 /// The Node peer: one process, several in-memory sender-key stores.
-struct Peer {
-    child: Child,
-    stdin: ChildStdin,
-    stdout: BufReader<ChildStdout>,
-}
+struct Peer(NodePeer);
 
 impl Peer {
     fn start() -> Self {
-        let modules =
-            std::path::Path::new(NODE_DIR).join("node_modules/@signalapp/libsignal-client");
-        assert!(
-            modules.is_dir(),
-            "{} is missing: run `npm ci --ignore-scripts` in {NODE_DIR} first",
-            modules.display()
-        );
-        let mut child = Command::new("node")
-            .arg("group_peer.js")
-            .current_dir(NODE_DIR)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("node must be installed to run the interop tests");
-        let stdin = child.stdin.take().unwrap();
-        let stdout = BufReader::new(child.stdout.take().unwrap());
-        Self {
-            child,
-            stdin,
-            stdout,
-        }
+        Self(NodePeer::start(
+            "group_peer.js",
+            "@signalapp/libsignal-client",
+        ))
     }
 
     fn call(&mut self, request: Value) -> Value {
-        writeln!(self.stdin, "{request}").unwrap();
-        self.stdin.flush().unwrap();
-        let mut line = String::new();
-        self.stdout.read_line(&mut line).unwrap();
-        assert!(!line.is_empty(), "the Node peer exited");
-        serde_json::from_str(&line).unwrap()
+        self.0.call(&request)
     }
 
-    /// A call that must succeed.
+    /// A call that must succeed (this peer answers failures with an `error` member).
     fn ok(&mut self, request: Value) -> Value {
         let op = request["op"].clone();
         let response = self.call(request);
@@ -145,14 +118,6 @@ impl Peer {
                 None => Err(x["error"].as_str().unwrap().to_owned()),
             })
             .collect()
-    }
-}
-
-impl Drop for Peer {
-    fn drop(&mut self) {
-        let _ = writeln!(self.stdin, "{}", json!({"op": "quit"}));
-        let _ = self.stdin.flush();
-        let _ = self.child.wait();
     }
 }
 

@@ -20,9 +20,10 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Write};
-use std::path::Path;
-use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+#[path = "common/node_peer.rs"]
+mod node_peer;
+
+use node_peer::NodePeer;
 
 use common::{hex, to_hex};
 use rand_chacha::ChaCha20Rng;
@@ -33,58 +34,20 @@ use safemeet::signal::{Account, MessageType, PreKeyBundle, Session};
 use safemeet::{Error, RatchetError, SignalError};
 use serde_json::{Value, json};
 
-/// The Node peer, spoken to in JSON lines.
-struct Peer {
-    child: Child,
-    stdin: ChildStdin,
-    stdout: BufReader<ChildStdout>,
-}
+/// The Node peer (`interop/node/pairwise_peer.js`).
+struct Peer(NodePeer);
 
 impl Peer {
     fn start() -> Self {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("interop/node");
-        assert!(
-            dir.join("node_modules/libsignal").is_dir(),
-            "the Node test peer is not installed: run `npm ci --ignore-scripts` in {}",
-            dir.display()
-        );
-        let mut child = Command::new("node")
-            .arg("pairwise_peer.js")
-            .current_dir(&dir)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("cannot run `node` (needed for the signal interop tests)");
-        let stdin = child.stdin.take().unwrap();
-        let stdout = BufReader::new(child.stdout.take().unwrap());
-        Self {
-            child,
-            stdin,
-            stdout,
-        }
+        Self(NodePeer::start("pairwise_peer.js", "libsignal"))
     }
 
-    /// Sends a request; returns the response (`ok` is checked by the caller).
     fn call(&mut self, request: Value) -> Value {
-        writeln!(self.stdin, "{request}").unwrap();
-        self.stdin.flush().unwrap();
-        let mut line = String::new();
-        self.stdout.read_line(&mut line).unwrap();
-        serde_json::from_str(&line).unwrap_or_else(|e| panic!("bad response {line:?}: {e}"))
+        self.0.call(&request)
     }
 
     fn ok(&mut self, request: Value) -> Value {
-        let r = self.call(request.clone());
-        assert_eq!(r["ok"], true, "peer failed {request}: {r}");
-        r
-    }
-}
-
-impl Drop for Peer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.0.ok(&request)
     }
 }
 
