@@ -47,7 +47,7 @@ use crate::primitives::hash::{Sha256, sha256};
 ///
 /// Its whole output is predictable from its seed. It exists so that a fuzz input replays to exactly
 /// the same keys and messages; `rand_chacha` is only a dev-dependency, so the library cannot use it.
-/// Shared with the Olm checks (`crate::olm::fuzz_checks`).
+/// Shared with the Olm, verification-flow and key-export checks.
 pub(crate) struct FuzzRng {
     seed: [u8; 32],
     counter: u64,

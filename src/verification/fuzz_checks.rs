@@ -13,63 +13,12 @@
 //!   have verified exactly the other device's genuine keys.
 
 use alloc::vec::Vec;
-use core::convert::Infallible;
-use core::fmt;
-
-use rand_core::{TryCryptoRng, TryRng};
 
 use super::flow::{DeviceInfo, EventType, Outgoing, State, Verification, VerificationEvent};
 use super::qr::QrPayload;
 use crate::codec::json;
 use crate::primitives::ed25519::Ed25519SecretKey;
-use crate::primitives::hash::{Sha256, sha256};
-
-/// **Test-only.** A deterministic generator: block `n` is `SHA-256(seed ‖ n)`.
-struct FuzzRng {
-    seed: [u8; 32],
-    counter: u64,
-}
-
-impl FuzzRng {
-    fn new(label: &[u8]) -> Self {
-        Self {
-            seed: sha256(label),
-            counter: 0,
-        }
-    }
-}
-
-impl TryRng for FuzzRng {
-    type Error = Infallible;
-
-    fn try_next_u32(&mut self) -> Result<u32, Infallible> {
-        rand_core::utils::next_word_via_fill(self)
-    }
-
-    fn try_next_u64(&mut self) -> Result<u64, Infallible> {
-        rand_core::utils::next_word_via_fill(self)
-    }
-
-    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Infallible> {
-        for chunk in dst.chunks_mut(32) {
-            let mut h = Sha256::new();
-            h.update(&self.seed).update(&self.counter.to_be_bytes());
-            self.counter = self.counter.wrapping_add(1);
-            let block = h.finalize();
-            chunk.copy_from_slice(&block[..chunk.len()]);
-        }
-        Ok(())
-    }
-}
-
-/// Marked cryptographic only so the library's `CryptoRng` bounds accept it. It is not.
-impl TryCryptoRng for FuzzRng {}
-
-impl fmt::Debug for FuzzRng {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FuzzRng").finish_non_exhaustive()
-    }
-}
+use crate::session::fuzz_checks::FuzzRng;
 
 /// QR decoding: never panics; a decoded payload re-encodes to exactly its input.
 pub fn check_qr(data: &[u8]) {

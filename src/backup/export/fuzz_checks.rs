@@ -18,64 +18,19 @@
 
 use alloc::string::String;
 use alloc::vec;
-use core::convert::Infallible;
-use core::fmt;
-
-use rand_core::{TryCryptoRng, TryRng};
 
 use super::super::room_key::RoomKey;
 use crate::BackupError;
 use crate::codec::{base64, json};
-use crate::primitives::hash::{Sha256, sha256};
+use crate::session::fuzz_checks::FuzzRng;
 
 /// The passphrase every fuzzed file is read with.
 pub const PASSPHRASE: &[u8] = b"fuzz";
 /// The most PBKDF2 rounds a fuzzed file is decrypted with.
 pub const MAX_FUZZ_ROUNDS: u32 = 16;
 
-/// A deterministic byte stream (SHA-256 in counter mode over a label). Not a secure RNG.
-struct FuzzRng {
-    seed: [u8; 32],
-    counter: u64,
-}
-
-impl TryRng for FuzzRng {
-    type Error = Infallible;
-
-    fn try_next_u32(&mut self) -> Result<u32, Infallible> {
-        rand_core::utils::next_word_via_fill(self)
-    }
-
-    fn try_next_u64(&mut self) -> Result<u64, Infallible> {
-        rand_core::utils::next_word_via_fill(self)
-    }
-
-    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Infallible> {
-        for chunk in dst.chunks_mut(32) {
-            let mut h = Sha256::new();
-            h.update(&self.seed).update(&self.counter.to_be_bytes());
-            self.counter = self.counter.wrapping_add(1);
-            let block = h.finalize();
-            chunk.copy_from_slice(&block[..chunk.len()]);
-        }
-        Ok(())
-    }
-}
-
-/// Marked cryptographic only so the library's `CryptoRng` bounds accept it. It is not.
-impl TryCryptoRng for FuzzRng {}
-
-impl fmt::Debug for FuzzRng {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FuzzRng").finish_non_exhaustive()
-    }
-}
-
 fn rng() -> FuzzRng {
-    FuzzRng {
-        seed: sha256(b"safemeet backup_export fuzz"),
-        counter: 0,
-    }
+    FuzzRng::new(b"safemeet backup_export fuzz")
 }
 
 /// Runs the check the first byte of `data` selects.
