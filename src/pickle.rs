@@ -210,9 +210,9 @@ macro_rules! pickle_api {
 }
 
 #[cfg(feature = "alloc")]
-#[cfg(feature = "alloc")]
 mod backup;
 mod group;
+#[cfg(feature = "alloc")]
 mod identity;
 mod native;
 mod olm;
