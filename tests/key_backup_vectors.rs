@@ -9,6 +9,7 @@
     clippy::indexing_slicing
 )]
 
+use rand_core::SeedableRng;
 use safemeet::BackupError;
 use safemeet::backup::key_backup::{
     BackupDecryptionKey, BackupInfo, BackupPublicKey, BackupTrust, KeyBackupMeta, MAC_LEN,
@@ -71,6 +72,64 @@ fn p17_full_backup_decryption() {
         .decrypt_into(&ephemeral, &mac, &ciphertext, &mut out)
         .unwrap();
     assert_eq!(&out[..n], s(p, "plaintext").as_bytes());
+}
+
+/// P17 read as a typed room key: stored under the session id vodozemac computes from its session
+/// key, it decrypts to that session (sender key as published); under another session id it is
+/// refused; and a room key encrypted with `encrypt_room_key` reads back the same.
+#[test]
+fn p17_as_a_typed_room_key() {
+    let v = vectors();
+    let p = &v["p17_backup_decryption"];
+    let key = BackupDecryptionKey::from_base64(s(p, "private_key_base64")).unwrap();
+    let entry = ours(&p["key_backup_data"]);
+    let plaintext: serde_json::Value = serde_json::from_str(s(p, "plaintext")).unwrap();
+    let session_key = plaintext["session_key"].as_str().unwrap();
+    let vz_key = vodozemac::megolm::ExportedSessionKey::from_base64(session_key).unwrap();
+    let session_id = vodozemac::megolm::InboundGroupSession::import(
+        &vz_key,
+        vodozemac::megolm::SessionConfig::version_1(),
+    )
+    .session_id();
+
+    let (room_key, meta) = key
+        .decrypt_room_key("!room:example.org", &session_id, &entry)
+        .unwrap();
+    assert_eq!(room_key.room_id.as_deref(), Some("!room:example.org"));
+    assert_eq!(room_key.session_id.as_deref(), Some(session_id.as_str()));
+    assert_eq!(
+        base64::encode(room_key.sender_key.as_bytes()),
+        plaintext["sender_key"].as_str().unwrap()
+    );
+    assert_eq!(*room_key.session_key.to_base64(), session_key);
+    assert_eq!(meta.first_message_index, 0);
+    assert_eq!(
+        room_key.to_inbound().unwrap().session_id().as_str(),
+        session_id
+    );
+
+    let other = "a".repeat(session_id.len());
+    assert_eq!(
+        key.decrypt_room_key("!room:example.org", &other, &entry)
+            .unwrap_err(),
+        BackupError::SessionIdMismatch
+    );
+
+    let mut rng = rand_chacha::ChaCha20Rng::from_seed([17; 32]);
+    let meta = KeyBackupMeta {
+        first_message_index: 3,
+        forwarded_count: 1,
+        is_verified: true,
+    };
+    let again = key
+        .public_key()
+        .encrypt_room_key(&mut rng, &room_key, meta)
+        .unwrap();
+    let (back, back_meta) = key
+        .decrypt_room_key("!room:example.org", &session_id, &again)
+        .unwrap();
+    assert_eq!(back_meta, meta);
+    assert_eq!(back.to_backup_json(), room_key.to_backup_json());
 }
 
 /// The MAC quirk, shown on the published entry: the MAC key derived from the shared secret gives the

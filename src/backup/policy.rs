@@ -47,7 +47,7 @@ use zeroize::Zeroizing;
 use super::key_backup::{self, BackupDecryptionKey, BackupInfo, BackupTrust, KeyBackupMeta};
 use super::room_key::RoomKey;
 use super::secret_storage::{self, SecretStorageKey, key_description_event_type};
-use crate::codec::json::{self, Object, Value};
+use crate::codec::json::{Object, Value};
 use crate::error::BackupError;
 use crate::identity::{CrossSigningSecrets, IdentityStore};
 use crate::limits::MAX_BACKUP_VERSION_LEN;
@@ -398,10 +398,9 @@ impl KeyStorage {
             return Ok(None);
         };
         let version = self.version.clone().ok_or(BackupError::NoBackup)?;
-        let plaintext = Zeroizing::new(key.to_backup_json().to_canonical());
-        let data = backup_key.public_key().key_backup_data(
+        let data = backup_key.public_key().encrypt_room_key(
             rng,
-            plaintext.as_bytes(),
+            key,
             KeyBackupMeta {
                 first_message_index,
                 forwarded_count,
@@ -541,13 +540,7 @@ impl KeyStorage {
         session_id: &str,
         data: &Value,
     ) -> Result<RestoredRoomKey, BackupError> {
-        let decrypted = key.decrypt_key_backup_data(data)?;
-        let json = json::parse(&decrypted.plaintext).map_err(|_| BackupError::Malformed)?;
-        let mut room_key = RoomKey::from_json(&json)?;
-        // The backup keeps the ids in the request path, not in the plaintext.
-        room_key.room_id = Some(room_id.into());
-        room_key.session_id = Some(session_id.into());
-        room_key.check_session_id()?;
+        let (room_key, _) = key.decrypt_room_key(room_id, session_id, data)?;
         Ok(RestoredRoomKey {
             room_id: room_id.into(),
             session_id: session_id.into(),

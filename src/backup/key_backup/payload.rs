@@ -3,8 +3,8 @@
 //! (`{"first_message_index", "forwarded_count", "is_verified", "session_data"}`), as
 //! `PUT /room_keys/keys/{roomId}/{sessionId}` uploads them and `GET /room_keys/keys` returns them.
 //!
-//! The plaintext is handled as bytes: the `BackedUpSessionData` JSON that goes in and comes out is
-//! the caller's to build and parse. Members this module does not know are ignored, as peers ignore
+//! The plaintext is handled as bytes (the `BackedUpSessionData` JSON), or as a typed
+//! [`RoomKey`] by [`BackupPublicKey::encrypt_room_key`] and [`BackupDecryptionKey::decrypt_room_key`]. Members this module does not know are ignored, as peers ignore
 //! them; base64 is read padded or unpadded and written unpadded.
 
 use alloc::vec;
@@ -18,8 +18,9 @@ use super::{
     BackupDecryptionKey, BackupPublicKey, EncryptedHeader, KeyBackupMeta, MAC_LEN, encrypt_len,
 };
 use crate::BackupError;
+use crate::backup::room_key::RoomKey;
 use crate::codec::base64;
-use crate::codec::json::{Object, Value};
+use crate::codec::json::{self, Object, Value};
 use crate::limits::KEY_BACKUP_MAX_CIPHERTEXT_LEN;
 use crate::primitives::curve25519::Curve25519PublicKey;
 
@@ -211,5 +212,49 @@ impl BackupDecryptionKey {
             plaintext: self.decrypt_session_data(session_data)?,
             meta,
         })
+    }
+}
+
+impl BackupPublicKey {
+    /// Encrypts a room key for upload: the `KeyBackupData` entry of
+    /// `PUT /room_keys/keys/{roomId}/{sessionId}` (the room and session ids go in the path, not in
+    /// the plaintext, which is [`RoomKey::to_backup_json`] in canonical form).
+    ///
+    /// # Errors
+    /// As [`BackupPublicKey::key_backup_data`].
+    pub fn encrypt_room_key<R: CryptoRng + ?Sized>(
+        &self,
+        rng: &mut R,
+        room_key: &RoomKey,
+        meta: KeyBackupMeta,
+    ) -> Result<Value, BackupError> {
+        let plaintext = Zeroizing::new(room_key.to_backup_json().to_canonical());
+        self.key_backup_data(rng, plaintext.as_bytes(), meta)
+    }
+}
+
+impl BackupDecryptionKey {
+    /// Decrypts the `KeyBackupData` entry stored under `room_id` and `session_id` (the path it came
+    /// from) into a room key carrying those ids, and the entry's metadata. The key is checked to be
+    /// the session `session_id` names. Like every backed-up key it is unauthenticated: sessions made
+    /// from it are unverified.
+    ///
+    /// # Errors
+    /// As [`BackupDecryptionKey::decrypt_key_backup_data`]; [`BackupError::Malformed`] when the
+    /// plaintext is not JSON, or as [`RoomKey::from_json`]; [`BackupError::SessionIdMismatch`] when the
+    /// key is another session's.
+    pub fn decrypt_room_key(
+        &self,
+        room_id: &str,
+        session_id: &str,
+        key_backup_data: &Value,
+    ) -> Result<(RoomKey, KeyBackupMeta), BackupError> {
+        let decrypted = self.decrypt_key_backup_data(key_backup_data)?;
+        let value = json::parse(&decrypted.plaintext).map_err(|_| BackupError::Malformed)?;
+        let mut room_key = RoomKey::from_json(&value)?;
+        room_key.room_id = Some(room_id.into());
+        room_key.session_id = Some(session_id.into());
+        room_key.check_session_id()?;
+        Ok((room_key, decrypted.meta))
     }
 }
