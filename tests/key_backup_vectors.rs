@@ -74,6 +74,38 @@ fn p17_full_backup_decryption() {
     assert_eq!(&out[..n], s(p, "plaintext").as_bytes());
 }
 
+/// P17's recovery-key pair is rust-sdk's backup decryption key test: the backup key reads from its
+/// base58 form to the published bytes, writes back the same grouped text, and the published one-
+/// character change (`…UE4e`) is a parity error.
+#[test]
+fn p17_backup_key_in_recovery_key_form() {
+    let v: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/test-vectors/backup-secret-storage.json"
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    let p17 = v["recovery_keys"]["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["source"].as_str().unwrap().starts_with("P17"))
+        .unwrap();
+    let key = BackupDecryptionKey::from_base58(p17["text"].as_str().unwrap()).unwrap();
+    assert_eq!(*key.to_base58(), p17["encoded"].as_str().unwrap());
+    let hex: String = key.to_bytes().iter().map(|b| format!("{b:02x}")).collect();
+    assert_eq!(hex, p17["key"].as_str().unwrap());
+    let mut typo = p17["encoded"].as_str().unwrap().to_string();
+    typo.pop();
+    typo.push('e');
+    assert_eq!(
+        BackupDecryptionKey::from_base58(&typo).err(),
+        Some(BackupError::InvalidParity)
+    );
+}
+
 /// P17 read as a typed room key: stored under the session id vodozemac computes from its session
 /// key, it decrypts to that session (sender key as published); under another session id it is
 /// refused; and a room key encrypted with `encrypt_room_key` reads back the same.

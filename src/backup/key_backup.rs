@@ -66,6 +66,7 @@ use core::fmt;
 use rand_core::CryptoRng;
 use zeroize::{Zeroize, Zeroizing};
 
+use super::recovery_key::RecoveryKey;
 use crate::BackupError;
 use crate::codec::base64;
 use crate::limits::KEY_BACKUP_MAX_CIPHERTEXT_LEN;
@@ -344,6 +345,22 @@ impl BackupDecryptionKey {
     #[must_use]
     pub fn to_base64(&self) -> Zeroizing<alloc::string::String> {
         Zeroizing::new(base64::encode(self.to_bytes().as_ref()))
+    }
+
+    /// A key from its recovery-key form (base58 with the `0x8B 0x01` prefix and a parity byte, as
+    /// clients print a backup key for a person to keep; whitespace is ignored).
+    ///
+    /// # Errors
+    /// As [`RecoveryKey::decode`].
+    pub fn from_base58(text: &str) -> Result<Self, BackupError> {
+        Ok(Self::from_bytes(RecoveryKey::decode(text)?.as_bytes()))
+    }
+
+    /// The recovery-key form, grouped in fours as clients display it.
+    #[cfg(feature = "alloc")]
+    #[must_use]
+    pub fn to_base58(&self) -> Zeroizing<alloc::string::String> {
+        RecoveryKey::from_bytes(&self.to_bytes()).to_base58()
     }
 
     /// The matching public key.
