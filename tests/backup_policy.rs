@@ -693,3 +693,52 @@ fn a_backup_key_from_elsewhere_is_refused() {
     .unwrap_err();
     assert_eq!(err, BackupError::KeyMismatch);
 }
+
+#[test]
+fn with_recovery_a_security_phrase_stands_in_for_the_recovery_key() {
+    let mut rng = ChaCha20Rng::from_seed([14; 32]);
+    let mut server = Server::default();
+    let phone = Account::<4>::new(&mut rng);
+    let mut store = IdentityStore::new(ALICE, "ALICEPHONE").unwrap();
+    let (secrets, _) = store.reset_identity(&mut rng, &phone).unwrap();
+    let phrase = "correct horse battery staple";
+    let (mut storage, on) = KeyStorage::turn_on(
+        &mut rng,
+        KeyStorageMode::WithRecovery,
+        &phone,
+        ALICE,
+        "ALICEPHONE",
+        &secrets,
+        Some(phrase),
+    )
+    .unwrap();
+    server.apply(on.uploads);
+    storage.backup_created("1").unwrap();
+    let version = server.backup_version().unwrap();
+
+    let by_phrase = KeyStorage::recover(phrase, |t| server.account_data.get(t), version).unwrap();
+    let by_key = KeyStorage::recover(
+        on.recovery_key.as_deref().unwrap(),
+        |t| server.account_data.get(t),
+        version,
+    )
+    .unwrap();
+    for recovered in [&by_phrase, &by_key] {
+        assert_eq!(
+            recovered.cross_signing.master_public(),
+            secrets.master_public()
+        );
+        assert_eq!(
+            recovered.storage.backup_key().map(|k| k.public_key()),
+            storage.backup_key().map(|k| k.public_key())
+        );
+    }
+    // A wrong phrase fails the key check; nothing is decrypted.
+    let err = KeyStorage::recover(
+        "correct horse battery stapler",
+        |t| server.account_data.get(t),
+        version,
+    )
+    .unwrap_err();
+    assert_eq!(err, BackupError::KeyCheckFailed);
+}

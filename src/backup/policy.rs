@@ -109,8 +109,8 @@ impl KeyStorageMode {
     }
 }
 
-/// A request to the server that carries key material (always encrypted). [`KeyStorage`] is the only
-/// producer, so an application that routes these and nothing else knows exactly what left.
+/// A request to the server that carries key material (always encrypted), as [`KeyStorage`] produces
+/// it: an application that sends only these knows exactly what left the device.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Upload {
     /// `PUT /_matrix/client/v3/user/{userId}/account_data/{type}`: a secret-storage key description, the
@@ -214,6 +214,7 @@ impl fmt::Debug for KeyStorage {
                 &self.backup_key.as_ref().map(|k| k.public_key()),
             )
             .field("version", &self.version)
+            .field("secret_storage_key_id", &self.secret_storage_key_id)
             .finish()
     }
 }
@@ -464,8 +465,10 @@ impl KeyStorage {
     /// typed (or their security phrase, when the key description has `m.pbkdf2` parameters), `get`
     /// reads the account data, `backup_version` is the server's answer to `GET /room_keys/version`.
     ///
-    /// The key check in the key description tells a mistyped key from a wrong one before any secret is
-    /// decrypted. The cross-signing keys and the backup key come back; the backup key must belong to
+    /// A mistyped recovery key fails its parity check, and a wrong one the key check of the key
+    /// description, before any secret is decrypted (text that is not a recovery key is tried as the
+    /// phrase, when the description has one: a mistyped key is then `KeyCheckFailed`, after the
+    /// PBKDF2 run). The cross-signing keys and the backup key come back; the backup key must belong to
     /// the current backup.
     ///
     /// # Errors
