@@ -203,7 +203,7 @@ pub const SIGNAL_SENDER_KEY_MAX_FORWARD_JUMP: u32 = 25_000;
 /// 256 KiB bounds what one message can make a receiver copy and decrypt, and the buffer it must size.
 pub const SIGNAL_SENDER_KEY_MAX_CIPHERTEXT_LEN: usize = 256 * 1024;
 
-// Backup: recovery keys, passphrases, secret storage.
+// Backup: passphrases and secret storage (`backup::passphrase`, `backup::secret_storage`).
 
 /// The most PBKDF2-HMAC-SHA-512 iterations an `m.pbkdf2` passphrase description may ask for. The
 /// count comes from account data, which the server (or whoever controls it) can rewrite, and each
@@ -218,9 +218,8 @@ pub const PASSPHRASE_MAX_ITERATIONS: u32 = 5_000_000;
 /// [`MAX_JSON_LEN`] (64 KiB) anyway. Neither rust-sdk nor js-sdk sets a limit of its own; 16 KiB
 /// bounds the buffer a decrypt needs and the work one hostile event can cause.
 pub const SECRET_STORAGE_MAX_SECRET_LEN: usize = 16 * 1024;
-// ---------------------------------------------------------------------------------------------------
-// Server-side key backup (`backup::key_backup`)
-// ---------------------------------------------------------------------------------------------------
+
+// Backup: server-side key backup (`backup::key_backup`).
 
 /// The longest backup ciphertext (`session_data.ciphertext`, decoded) that is decrypted, and the
 /// longest one that is written, in bytes. One backed-up room key is a JSON object of about 600 bytes
@@ -230,7 +229,8 @@ pub const SECRET_STORAGE_MAX_SECRET_LEN: usize = 16 * 1024;
 /// allocate and decrypt. Neither vodozemac nor matrix-rust-sdk set a bound (they decrypt whatever the
 /// server sends); matrix-js-sdk neither.
 pub const KEY_BACKUP_MAX_CIPHERTEXT_LEN: usize = 64 * 1024;
-// --- Key-export files and room keys (`backup::export`, `backup::room_key`) ---
+
+// Backup: key-export files and room keys (`backup::export`, `backup::room_key`).
 
 /// The most PBKDF2-HMAC-SHA-512 rounds a key-export file may ask for. A file names its own count and the
 /// importer pays for it before the MAC can say whether the passphrase was right, so an unbounded count
@@ -258,7 +258,7 @@ pub const MAX_FORWARDING_CHAIN_LEN: usize = 32;
 /// identifiers (Appendices, "Room IDs", 255 bytes).
 pub const MAX_ROOM_ID_LEN: usize = 255;
 
-// Key-storage policy (`backup::policy`).
+// Backup: the key-storage policy (`backup::policy`).
 
 /// The longest backup version (`GET /room_keys/version`'s `version`) key storage keeps. Servers
 /// assign short decimal strings (Synapse counts from 1); the version is remembered and pickled, so an
