@@ -647,7 +647,8 @@ pub enum BackupError {
     InvalidPrefix,
     /// A recovery key's parity byte does not match: a character was mistyped.
     InvalidParity,
-    /// A MAC did not verify: the wrong key, or altered data. Deliberately says nothing more.
+    /// A MAC or a padding check did not verify: the wrong key, or altered data. Deliberately says
+    /// nothing more.
     Authentication,
     /// A JSON object or binary payload does not have the expected shape.
     Malformed,

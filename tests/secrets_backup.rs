@@ -74,6 +74,11 @@ fn backup_error_text_is_fixed() {
         BackupError::KeyCheckFailed,
         BackupError::NotEncryptedForKey,
         BackupError::NoPassphrase,
+        BackupError::MissingPrivateKey,
+        BackupError::SessionIdMismatch,
+        BackupError::NoBackup,
+        BackupError::NoSecretStorage,
+        BackupError::KeyMismatch,
     ];
     let texts: Vec<String> = errors.iter().map(|e| Error::from(*e).to_string()).collect();
     assert_eq!(
@@ -92,6 +97,11 @@ fn backup_error_text_is_fixed() {
             "backup: secret storage key check failed: wrong key",
             "backup: secret not encrypted for this key",
             "backup: secret storage key has no passphrase",
+            "backup: private key not held",
+            "backup: room key session id does not match its key",
+            "backup: no key backup",
+            "backup: no secret storage",
+            "backup: backup key does not belong to this backup",
         ]
     );
     // Distinct, and small `Copy` values.
