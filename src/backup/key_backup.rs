@@ -185,13 +185,9 @@ impl BackupPublicKey {
     /// # Errors
     /// [`BackupError::InvalidKey`] unless the text is base64 of 32 bytes and not of small order.
     pub fn from_base64(text: &str) -> Result<Self, BackupError> {
-        let mut bytes = [0u8; BACKUP_KEY_LEN + 3];
-        let n = base64::decode_into(text, &mut bytes).map_err(|_| BackupError::InvalidKey)?;
-        let key: &[u8; BACKUP_KEY_LEN] = bytes
-            .get(..n)
-            .and_then(|b| b.try_into().ok())
-            .ok_or(BackupError::InvalidKey)?;
-        Self::from_bytes(key)
+        let mut bytes = [0u8; BACKUP_KEY_LEN];
+        base64::decode_array_into(text, &mut bytes).map_err(|_| BackupError::InvalidKey)?;
+        Self::from_bytes(&bytes)
     }
 
     /// Writes the unpadded base64 form (43 characters) into `out`, returning its length.
@@ -317,13 +313,9 @@ impl BackupDecryptionKey {
     /// [`BackupError::Malformed`] unless the text is base64 of exactly 32 bytes. The error says
     /// nothing about the text.
     pub fn from_base64(text: &str) -> Result<Self, BackupError> {
-        let mut bytes = Zeroizing::new([0u8; BACKUP_KEY_LEN + 3]);
-        let n = base64::decode_into(text, bytes.as_mut()).map_err(|_| BackupError::Malformed)?;
-        let key: &[u8; BACKUP_KEY_LEN] = bytes
-            .get(..n)
-            .and_then(|b| b.try_into().ok())
-            .ok_or(BackupError::Malformed)?;
-        Ok(Self::from_bytes(key))
+        let mut bytes = Zeroizing::new([0u8; BACKUP_KEY_LEN]);
+        base64::decode_array_into(text, &mut bytes).map_err(|_| BackupError::Malformed)?;
+        Ok(Self::from_bytes(&bytes))
     }
 
     /// Writes the unpadded base64 form (43 characters) into `out`, returning its length.

@@ -302,11 +302,7 @@ fn required_str<'a>(object: &'a Object, name: &str) -> Result<&'a str, BackupErr
 /// Decodes exactly 32 bytes of base64 (padded or not).
 fn key_bytes(text: &str) -> Result<[u8; 32], BackupError> {
     let mut out = [0u8; 32];
-    match base64::decoded_len(text) {
-        Ok(32) => {}
-        _ => return Err(BackupError::Malformed),
-    }
-    base64::decode_into(text, &mut out).map_err(|_| BackupError::Malformed)?;
+    base64::decode_array_into(text, &mut out).map_err(|_| BackupError::Malformed)?;
     Ok(out)
 }
 

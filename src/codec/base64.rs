@@ -211,6 +211,24 @@ pub fn decode_into(input: impl AsRef<[u8]>, out: &mut [u8]) -> Result<usize, Cod
     decode_slice(input.as_ref(), out)
 }
 
+/// Decodes `input` (unpadded or padded), which must be base64 of exactly `N` bytes, into `out`: the
+/// shape of every key, MAC and IV in the JSON formats. The buffer is the caller's, so a secret can be
+/// decoded straight into a zeroizing one.
+///
+/// # Errors
+/// [`CodecError::ValueOutOfRange`] if `input` decodes to another length (nothing is written); otherwise
+/// as [`decode_into`].
+pub fn decode_array_into<const N: usize>(
+    input: impl AsRef<[u8]>,
+    out: &mut [u8; N],
+) -> Result<(), CodecError> {
+    let input = input.as_ref();
+    if decoded_len(input)? != N {
+        return Err(CodecError::ValueOutOfRange);
+    }
+    decode_slice(input, out).map(|_| ())
+}
+
 /// [`decode_into`], monomorphic.
 fn decode_slice(input: &[u8], out: &mut [u8]) -> Result<usize, CodecError> {
     let data = strip_padding(input)?;
@@ -343,6 +361,29 @@ mod tests {
         assert_eq!(Ok(n), decoded_len(input));
         out.truncate(n);
         Ok(out)
+    }
+
+    #[test]
+    fn fixed_length_decoding() {
+        let mut four = [0u8; 4];
+        // `AQIDBA` is 1, 2, 3, 4; padded and unpadded both read.
+        assert_eq!(decode_array_into("AQIDBA", &mut four), Ok(()));
+        assert_eq!(four, [1, 2, 3, 4]);
+        assert_eq!(decode_array_into("AQIDBA==", &mut four), Ok(()));
+        // One byte short or long is refused before anything is written.
+        let mut untouched = [9u8; 4];
+        for other in ["AQID", "AQIDBAU"] {
+            assert_eq!(
+                decode_array_into(other, &mut untouched),
+                Err(CodecError::ValueOutOfRange)
+            );
+            assert_eq!(untouched, [9; 4]);
+        }
+        // A bad character is decode_into's error.
+        assert_eq!(
+            decode_array_into("AQID*A", &mut four),
+            Err(CodecError::InvalidBase64)
+        );
     }
 
     #[test]

@@ -170,19 +170,13 @@ pub(crate) fn check_id(id: &str) -> Result<(), IdentityError> {
 
 fn decode_ed25519(text: &str) -> Result<Ed25519PublicKey, IdentityError> {
     let mut bytes = [0u8; 32];
-    let n = base64::decode_into(text, &mut bytes).map_err(|_| IdentityError::InvalidKey)?;
-    if n != bytes.len() {
-        return Err(IdentityError::InvalidKey);
-    }
+    base64::decode_array_into(text, &mut bytes).map_err(|_| IdentityError::InvalidKey)?;
     Ed25519PublicKey::from_bytes(&bytes).map_err(|_| IdentityError::InvalidKey)
 }
 
 fn decode_curve25519(text: &str) -> Result<Curve25519PublicKey, IdentityError> {
     let mut bytes = [0u8; 32];
-    let n = base64::decode_into(text, &mut bytes).map_err(|_| IdentityError::InvalidKey)?;
-    if n != bytes.len() {
-        return Err(IdentityError::InvalidKey);
-    }
+    base64::decode_array_into(text, &mut bytes).map_err(|_| IdentityError::InvalidKey)?;
     Ok(Curve25519PublicKey::from_bytes(bytes))
 }
 

@@ -150,10 +150,7 @@ impl fmt::Debug for CrossSigningSecrets {
 
 fn seed_from_base64(text: &str) -> Result<Ed25519SecretKey, IdentityError> {
     let mut seed = Zeroizing::new([0u8; 32]);
-    let n = base64::decode_into(text, seed.as_mut()).map_err(|_| IdentityError::InvalidKey)?;
-    if n != 32 {
-        return Err(IdentityError::InvalidKey);
-    }
+    base64::decode_array_into(text, &mut seed).map_err(|_| IdentityError::InvalidKey)?;
     Ok(Ed25519SecretKey::from_seed(&seed))
 }
 

@@ -125,10 +125,7 @@ pub fn find_signature(
     };
     let text = sig.as_str().ok_or(IdentityError::InvalidSignature)?;
     let mut bytes = [0u8; 64];
-    let n = base64::decode_into(text, &mut bytes).map_err(|_| IdentityError::InvalidSignature)?;
-    if n != bytes.len() {
-        return Err(IdentityError::InvalidSignature);
-    }
+    base64::decode_array_into(text, &mut bytes).map_err(|_| IdentityError::InvalidSignature)?;
     Ok(Some(Ed25519Signature::from_bytes(bytes)))
 }
 

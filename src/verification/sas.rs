@@ -85,15 +85,9 @@ impl fmt::Display for Base64_32 {
 
 /// Decodes unpadded (or padded) base64 of exactly 32 bytes.
 pub fn decode_base64_32(text: &str) -> Result<[u8; 32], VerificationError> {
-    let mut out = [0u8; 33];
-    match base64::decode_into(text, &mut out) {
-        Ok(32) => {
-            let mut key = [0u8; 32];
-            key.copy_from_slice(out.get(..32).ok_or(VerificationError::Internal)?);
-            Ok(key)
-        }
-        _ => Err(VerificationError::InvalidEncoding),
-    }
+    let mut key = [0u8; 32];
+    base64::decode_array_into(text, &mut key).map_err(|_| VerificationError::InvalidEncoding)?;
+    Ok(key)
 }
 
 /// The key agreement protocol, which fixes the info string of the SAS bytes.

@@ -138,12 +138,9 @@ fn string_field<'a>(object: &'a Value, name: &str) -> Result<&'a str, BackupErro
 
 /// Decodes base64 of exactly `N` bytes.
 fn fixed<const N: usize>(text: &str, error: BackupError) -> Result<[u8; N], BackupError> {
-    // Room for 3 more bytes, so that a longer input is seen as too long rather than as no room.
-    let mut buf = [0u8; 64];
-    let n = base64::decode_into(text, &mut buf).map_err(|_| error)?;
-    buf.get(..n)
-        .and_then(|b| <[u8; N]>::try_from(b).ok())
-        .ok_or(error)
+    let mut out = [0u8; N];
+    base64::decode_array_into(text, &mut out).map_err(|_| error)?;
+    Ok(out)
 }
 
 impl SessionData {

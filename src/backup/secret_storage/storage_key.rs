@@ -397,10 +397,6 @@ fn check_algorithm(description: &Value) -> Result<(), BackupError> {
 fn decode_fixed<const N: usize>(value: &Value) -> Result<[u8; N], BackupError> {
     let text = value.as_str().ok_or(BackupError::Malformed)?;
     let mut out = [0u8; N];
-    match base64::decoded_len(text) {
-        Ok(n) if n == N => {}
-        _ => return Err(BackupError::Malformed),
-    }
-    base64::decode_into(text, &mut out).map_err(|_| BackupError::Malformed)?;
+    base64::decode_array_into(text, &mut out).map_err(|_| BackupError::Malformed)?;
     Ok(out)
 }
